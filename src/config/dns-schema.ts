@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+/** `host:port`, `[v6]:port` or a bare port (then 127.0.0.1). */
+export const listenAddress = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+)?:?\d{1,5}$/, 'expected host:port or [v6addr]:port');
+
+export const dnsSectionSchema = z
+  .object({
+    listen: z.array(listenAddress).min(1).default(['127.0.0.1:5353']),
+    /** RFC 7766 §6.2.3: idle TCP connections are closed after this many ms. */
+    tcp_idle_timeout_ms: z.number().int().positive().default(10_000),
+    /** Largest UDP answer we send to EDNS clients (RFC 9715 / DNS flag day 2020: 1232). */
+    max_udp_payload: z.number().int().min(512).max(4096).default(1232),
+    /** Reload when a config or zone file changes (SIGHUP always reloads). */
+    watch: z.boolean().default(true),
+  })
+  .strict();
+
+export const zoneEntrySchema = z
+  .object({
+    origin: z.string().min(1),
+    file: z.string().min(1),
+  })
+  .strict();
+
+export type DnsSection = z.infer<typeof dnsSectionSchema>;
+export type ZoneEntry = z.infer<typeof zoneEntrySchema>;

@@ -1,0 +1,15 @@
+import { z } from 'zod';
+import { dnsSectionSchema, zoneEntrySchema } from './dns-schema.js';
+
+/**
+ * The one config file every node reads. Each section's schema lives beside
+ * the concern that owns it; this file only puts them together.
+ */
+export const configSchema = z
+  .object({
+    dns: dnsSectionSchema.default(dnsSectionSchema.parse({})),
+    zones: z.array(zoneEntrySchema).default([]),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;

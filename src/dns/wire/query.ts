@@ -1,0 +1,149 @@
+import { Opcode, RRType } from './constants.js';
+import { type Edns, EdnsFormatError, parseOptions } from './edns.js';
+import { Name } from './name.js';
+
+/**
+ * The query hot path: one pass over the packet, no allocation for the name
+ * beyond one string (the answer-cache key). The `Name` object is only built
+ * when an answer has to be computed.
+ */
+export interface Query {
+  id: number;
+  /** Flags word as received (opcode, RD, CD…). */
+  flags: number;
+  opcode: number;
+  qtype: number;
+  qclass: number;
+  /** Offset just past the question (where the answer section starts). */
+  questionEnd: number;
+  /** Offset just past the QNAME. */
+  qnameEnd: number;
+  edns: Edns | undefined;
+  /**
+   * `qtype|qclass|lowercased qname bytes` for the answer cache, or undefined
+   * when the name has bytes outside ASCII (case folding is ASCII-only).
+   */
+  cacheKey: string | undefined;
+  /** The raw packet, for the question bytes (their letter case is kept). */
+  packet: Buffer;
+}
+
+export type ParseResult =
+  | { kind: 'query'; query: Query }
+  /** Not worth answering (too short for a header, or a response). */
+  | { kind: 'drop' }
+  /** Answer with this rcode and no records; `questionEnd` > 12 when the question can be echoed. */
+  | { kind: 'error'; rcode: number; id: number; flags: number; questionEnd: number; reason: string };
+
+const HEADER = 12;
+export const QR = 0x8000;
+export const AA = 0x0400;
+export const TC = 0x0200;
+export const RD = 0x0100;
+export const CD = 0x0010;
+
+export function parseQuery(packet: Buffer): ParseResult {
+  const len = packet.length;
+  if (len < HEADER) return { kind: 'drop' };
+  const id = packet.readUInt16BE(0);
+  const flags = packet.readUInt16BE(2);
+  if (flags & QR) return { kind: 'drop' }; // never answer a response: no reflection loops
+  const opcode = (flags >> 11) & 0xf;
+  const qdcount = packet.readUInt16BE(4);
+  const ancount = packet.readUInt16BE(6);
+  const nscount = packet.readUInt16BE(8);
+  const arcount = packet.readUInt16BE(10);
+  const fail = (rcode: number, reason: string, questionEnd = HEADER): ParseResult => ({
+    kind: 'error', rcode, id, flags, questionEnd, reason,
+  });
+
+  if (qdcount !== 1) return fail(opcode === Opcode.QUERY ? 1 : 4, `QDCOUNT is ${qdcount}`);
+
+  // QNAME: labels only; a compression pointer in the first name can point nowhere valid.
+  let p = HEADER;
+  let total = 1;
+  let ascii = true;
+  for (;;) {
+    if (p >= len) return fail(1, 'question name runs past end of packet');
+    const l = packet[p];
+    if (l === 0) { p += 1; break; }
+    if (l > 63) return fail(1, l >= 0xc0 ? 'compression pointer in question' : 'label longer than 63 bytes');
+    total += l + 1;
+    if (total > 255) return fail(1, 'question name longer than 255 bytes');
+    if (p + 1 + l > len) return fail(1, 'label runs past end of packet');
+    for (let i = p + 1; i <= p + l; i++) if (packet[i] >= 0x80) { ascii = false; break; }
+    p += 1 + l;
+  }
+  const qnameEnd = p;
+  if (p + 4 > len) return fail(1, 'question truncated');
+  const qtype = packet.readUInt16BE(p);
+  const qclass = packet.readUInt16BE(p + 2);
+  p += 4;
+  const questionEnd = p;
+
+  if (opcode !== Opcode.QUERY) return fail(4, `opcode ${opcode} not implemented`, questionEnd);
+  if (ancount !== 0 || nscount !== 0) return fail(1, 'query carries answer or authority records', questionEnd);
+
+  let edns: Edns | undefined;
+  for (let i = 0; i < arcount; i++) {
+    // owner name: for OPT it must be root; other records (e.g. TSIG) are skipped over.
+    const ownerStart = p;
+    for (;;) {
+      if (p >= len) return fail(1, 'additional record truncated', questionEnd);
+      const l = packet[p];
+      if (l === 0) { p += 1; break; }
+      if (l >= 0xc0) { p += 2; break; }
+      if (l > 63) return fail(1, 'bad label in additional record', questionEnd);
+      p += 1 + l;
+    }
+    if (p + 10 > len) return fail(1, 'additional record truncated', questionEnd);
+    const type = packet.readUInt16BE(p);
+    const cls = packet.readUInt16BE(p + 2);
+    const ttl = packet.readUInt32BE(p + 4);
+    const rdlen = packet.readUInt16BE(p + 8);
+    p += 10;
+    if (p + rdlen > len) return fail(1, 'additional record RDATA truncated', questionEnd);
+    if (type === RRType.OPT) {
+      if (edns) return fail(1, 'more than one OPT record', questionEnd);
+      if (packet[ownerStart] !== 0) return fail(1, 'OPT owner is not the root', questionEnd);
+      edns = {
+        udpSize: cls,
+        extendedRcode: ttl >>> 24,
+        version: (ttl >>> 16) & 0xff,
+        dnssecOk: (ttl & 0x8000) !== 0,
+        ecs: undefined,
+        options: [],
+      };
+      try {
+        parseOptions(packet, p, p + rdlen, edns);
+      } catch (e) {
+        if (e instanceof EdnsFormatError) return fail(1, e.message, questionEnd);
+        throw e;
+      }
+    }
+    p += rdlen;
+  }
+  if (p !== len) return fail(1, 'trailing bytes after the last record', questionEnd);
+
+  let cacheKey: string | undefined;
+  if (ascii) {
+    const raw = packet.toString('latin1', HEADER, qnameEnd);
+    cacheKey = String.fromCharCode(qtype, qclass) + raw.toLowerCase();
+  }
+  return {
+    kind: 'query',
+    query: { id, flags, opcode, qtype, qclass, questionEnd, qnameEnd, edns, cacheKey, packet },
+  };
+}
+
+/** Builds the question's `Name` (lowercased) from the packet. */
+export function queryName(q: Query): Name {
+  const labels: Uint8Array[] = [];
+  let p = HEADER;
+  while (p < q.qnameEnd - 1) {
+    const l = q.packet[p];
+    labels.push(q.packet.subarray(p + 1, p + 1 + l));
+    p += 1 + l;
+  }
+  return Name.fromLabels(labels);
+}
