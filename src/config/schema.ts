@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dnsSectionSchema, zoneEntrySchema } from './dns-schema.js';
+import { edgeSectionSchema, sitesSectionSchema } from './edge-schema.js';
 
 /**
  * The one config file every node reads. Each section's schema lives beside
@@ -9,6 +10,8 @@ export const configSchema = z
   .object({
     dns: dnsSectionSchema.default(dnsSectionSchema.parse({})),
     zones: z.array(zoneEntrySchema).default([]),
+    edge: edgeSectionSchema.default(edgeSectionSchema.parse({})),
+    sites: sitesSectionSchema.default({}),
   })
   .strict();
 

@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+// npm run bench:http — the geocdn edge beside nginx proxy_cache and Varnish, in one run of
+// ../shared/tools/http-peers.sh, on the same pinned core; prints cache-HIT req/s ratios.
+// Extra arguments go to http-peers.sh (e.g. --duration 5 --sizes 1k).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const script = resolve(root, '../shared/tools/http-peers.sh');
+if (!existsSync(script)) {
+  console.error(`bench:http: ${script} not found. The peer scripts live in ../shared/tools beside the repository.`);
+  process.exit(2);
+}
+if (!existsSync(join(root, 'dist/cli.js'))) {
+  console.error('bench:http: dist/cli.js not found; run `npm run build` first (npm run bench:http does).');
+  process.exit(2);
+}
+
+const basePort = Number(process.env.BENCH_BASE_PORT ?? 8081);
+const edgePort = Number(process.env.BENCH_EDGE_PORT ?? 8090);
+const work = mkdtempSync(join(tmpdir(), 'geocdn-bench-http-'));
+const config = join(work, 'edge.yaml');
+// The peers' clients send Host: 127.0.0.1:PORT; the site is that host. 10 MiB objects must fit.
+writeFileSync(
+  config,
+  `edge:
+  listen: "127.0.0.1:${edgePort}"
+  memory_size: 512MiB
+  max_object_size: 16MiB
+sites:
+  "127.0.0.1":
+    origin: "http://127.0.0.1:${basePort}"
+`,
+);
+const resultsDir = join(root, 'bench/results');
+mkdirSync(resultsDir, { recursive: true });
+const tsv = join(resultsDir, 'http.tsv');
+rmSync(tsv, { force: true });
+const args = [
+  script,
+  '--base-port', String(basePort),
+  '--extra', `edge=127.0.0.1:${edgePort}`,
+  '--extra-cmd', `edge=GEOCDN_LOG_LEVEL=warn exec taskset -c 1 ${process.execPath} ${join(root, 'dist/cli.js')} edge --config ${config}`,
+  '--out', tsv,
+  ...(process.env.BENCH_DURATION ? ['--duration', process.env.BENCH_DURATION] : []),
+  ...process.argv.slice(2),
+];
+const run = spawnSync('bash', args, { stdio: 'inherit' });
+rmSync(work, { recursive: true, force: true });
+
+if (!existsSync(tsv)) {
+  console.error('bench:http: no results were written');
+  process.exit(run.status || 1);
+}
+
+/** Markdown table: the edge's HIT req/s per size, and its ratio to each peer measured in the same run. */
+export function httpRatios(tsvText) {
+  const rows = tsvText.trim().split('\n').slice(1).map((l) => l.split('\t')).filter((r) => r[1] === 'wrk');
+  const rps = new Map(rows.map(([peer, , size, q]) => [`${peer}/${size}`, Number(q)]));
+  const sizes = [...new Set(rows.map((r) => r[2]))];
+  const peers = [...new Set(rows.map((r) => r[0]))].filter((p) => p !== 'edge');
+  const lines = ['| size | edge req/s | ' + peers.map((p) => `${p} req/s | edge/${p}`).join(' | ') + ' |'];
+  lines.push('|' + ' --- |'.repeat(2 + peers.length * 2));
+  for (const s of sizes) {
+    const e = rps.get(`edge/${s}`);
+    const cells = peers.map((p) => {
+      const v = rps.get(`${p}/${s}`);
+      return `${v || 'n/a'} | ${e && v ? (e / v).toFixed(2) + '×' : 'n/a'}`;
+    });
+    lines.push(`| ${s} | ${e || 'n/a'} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+console.log('\nCache-HIT requests/second, geocdn edge vs the peers (same run, same pinned core):\n');
+console.log(httpRatios(readFileSync(tsv, 'utf8')));
+process.exit(run.status ?? 1);

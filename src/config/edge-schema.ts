@@ -1,0 +1,99 @@
+import { z } from 'zod';
+
+/** `host:port`, `[v6]:port` or a bare port (then 127.0.0.1). */
+const listenAddress = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+)?:?\d{1,5}$/, 'expected host:port or [v6addr]:port');
+
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20, g: 1 << 30, gb: 1 << 30, gib: 1 << 30 };
+
+/** A byte count: a number, or "256MiB", "16m", "1g". */
+export const byteSize = z.union([
+  z.number().int().nonnegative(),
+  z.string().transform((s, ctx) => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(s);
+    const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+    if (!m || unit === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'expected a byte size such as 1048576, "512KiB", "64MiB" or "2GiB"' });
+      return z.NEVER;
+    }
+    return Math.floor(Number(m[1]) * unit);
+  }),
+]);
+
+const seconds = z.number().nonnegative();
+const httpMethod = z.string().regex(/^[A-Z]+$/, 'expected an upper-case HTTP method');
+
+export const siteSchema = z
+  .object({
+    /** Where misses go: `http://host:port` or `https://host:port` (no path). */
+    origin: z.string().regex(/^https?:\/\/[^/\s?#]+\/?$/, 'expected http(s)://host[:port]'),
+    /** Other Host names served by this site (same cache). */
+    aliases: z.array(z.string().min(1)).default([]),
+    /** Host header sent to the origin; default: the client's Host. */
+    origin_host: z.string().min(1).optional(),
+    /** Serve stale for this long past expiry when the origin fails (unless must-revalidate). */
+    grace_s: seconds.default(0),
+    /** Honour the client's `Cache-Control: no-cache` / `max-age=0` (most CDNs ignore them to protect the origin). */
+    honor_client_no_cache: z.boolean().default(false),
+    cache_key: z
+      .object({
+        /** Query parameters left out of the cache key (and still sent to the origin). `"*"` drops the whole query. */
+        ignore_query: z.union([z.literal('*'), z.array(z.string().min(1))]).default([]),
+        /** Sort query parameters, so `?b=1&a=2` and `?a=2&b=1` share one entry. */
+        sort_query: z.boolean().default(false),
+      })
+      .strict()
+      .default({ ignore_query: [], sort_query: false }),
+    bypass: z
+      .object({
+        /** Path prefixes never served from cache (`/api/`), or `*` suffix globs (`/admin*`). */
+        paths: z.array(z.string().startsWith('/')).default([]),
+        /** A request carrying any of these cookies goes straight to the origin. */
+        cookies: z.array(z.string().min(1)).default([]),
+        /** Extra methods to bypass (GET/HEAD are otherwise cacheable). */
+        methods: z.array(httpMethod).default([]),
+      })
+      .strict()
+      .default({ paths: [], cookies: [], methods: [] }),
+    /** Per-site override of `edge.max_object_size`. */
+    max_object_size: byteSize.optional(),
+  })
+  .strict();
+
+const originTimeouts = z
+  .object({
+    connect_ms: z.number().int().positive().default(3_000),
+    /** Time to the response head; past it: 504 (or STALE). */
+    headers_ms: z.number().int().positive().default(15_000),
+    /** Idle time between body chunks. */
+    body_ms: z.number().int().positive().default(30_000),
+  })
+  .strict();
+
+export const edgeSectionSchema = z
+  .object({
+    /** Default listen address of an edge; a POP can override it under `pops`. */
+    listen: listenAddress.default('127.0.0.1:8080'),
+    /** Per-POP settings of the edge, keyed by the name given to `geocdn edge --pop`. */
+    pops: z.record(z.string(), z.object({ listen: listenAddress }).strict()).default({}),
+    /** Name in `Via` and `Cache-Status`; default `geocdn` (`geocdn-<pop>` when a POP is given). */
+    name: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+    /** Memory tier size; LRU-evicted. */
+    memory_size: byteSize.default(256 * 1024 * 1024),
+    /** Responses larger than this pass through uncached. */
+    max_object_size: byteSize.default(16 * 1024 * 1024),
+    /** Request head limit; larger heads get 431. */
+    max_header_size: z.number().int().min(1024).max(1 << 20).default(16 * 1024),
+    /** Upper bound of the Last-Modified heuristic (RFC 9111 §4.2.2). */
+    heuristic_max_s: seconds.default(86_400),
+    health_path: z.string().startsWith('/').default('/.well-known/geocdn/health'),
+    origin_timeouts: originTimeouts.default(originTimeouts.parse({})),
+    /** Keep-alive connections per origin. */
+    origin_connections: z.number().int().positive().default(64),
+  })
+  .strict();
+
+export const sitesSectionSchema = z.record(z.string().min(1), siteSchema);
+
+export type SiteConfig = z.infer<typeof siteSchema>;
+export type EdgeSection = z.infer<typeof edgeSectionSchema>;
+export type SitesSection = z.infer<typeof sitesSectionSchema>;

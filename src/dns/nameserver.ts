@@ -1,0 +1,97 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { GeocdnErrors } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { Responder, type DnsSnapshot } from './responder.js';
+import { DnsServer } from './server.js';
+import { buildDnsSnapshot } from './snapshot.js';
+
+export type SnapshotBuilder = (loaded: LoadedConfig) => DnsSnapshot | Promise<DnsSnapshot>;
+
+/**
+ * `geocdn dns`: a config file, the snapshot built from it, and the sockets.
+ * Reloads (SIGHUP, file changes) build a new snapshot whole and swap it in;
+ * a config or zone that does not check leaves the running one serving.
+ */
+export class Nameserver {
+  private watchers: FSWatcher[] = [];
+  private reloadTimer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    readonly configPath: string,
+    private loaded: LoadedConfig,
+    readonly responder: Responder,
+    readonly server: DnsServer,
+    private readonly logger: Logger,
+    private readonly build: SnapshotBuilder,
+  ) {}
+
+  static async start(configPath: string, logger: Logger, build: SnapshotBuilder = buildDnsSnapshot, listen?: string[]): Promise<Nameserver> {
+    const loaded = loadConfig(configPath);
+    const snapshot = await build(loaded);
+    const responder = new Responder(snapshot, { maxUdpPayload: loaded.config.dns.max_udp_payload });
+    const server = new DnsServer(responder, {
+      listen: listen ?? loaded.config.dns.listen,
+      tcpIdleTimeoutMs: loaded.config.dns.tcp_idle_timeout_ms,
+      logger,
+    });
+    await server.start();
+    const ns = new Nameserver(loaded.path, loaded, responder, server, logger, build);
+    if (loaded.config.dns.watch) ns.watchFiles();
+    logger.info({ listen: server.bound.udp, version: snapshot.version, zones: snapshot.zones.zones.map((z) => z.origin.toString()) }, 'nameserver started');
+    return ns;
+  }
+
+  /** Builds a new snapshot from the files on disk and swaps it in; false (and the old one kept) on error. */
+  async reload(): Promise<boolean> {
+    try {
+      const loaded = loadConfig(this.configPath);
+      const snapshot = await this.build(loaded);
+      this.responder.swap(snapshot);
+      this.loaded = loaded;
+      this.logger.info({ version: snapshot.version }, 'reloaded');
+      if (this.loaded.config.dns.watch) this.watchFiles();
+      return true;
+    } catch (e) {
+      const errors = e instanceof GeocdnErrors ? e.errors.map((x) => x.format()) : [String(e)];
+      this.logger.error({ errors }, 'reload refused; still serving the previous configuration');
+      return false;
+    }
+  }
+
+  /** Watches the folders of the config and zone files (editors replace files by rename). */
+  private watchFiles(): void {
+    for (const w of this.watchers) w.close();
+    this.watchers = [];
+    const files = [this.configPath, ...this.responder.current.zones.zones.map((z) => z.source)];
+    const byDir = new Map<string, Set<string>>();
+    for (const f of files) {
+      const set = byDir.get(dirname(f)) ?? new Set<string>();
+      set.add(basename(f));
+      byDir.set(dirname(f), set);
+    }
+    for (const [dir, names] of byDir) {
+      try {
+        const w = watch(dir, (_event, name) => {
+          if (name && names.has(name.toString())) this.scheduleReload();
+        });
+        w.on('error', () => undefined);
+        this.watchers.push(w);
+      } catch (e) {
+        this.logger.warn({ dir, err: e }, 'cannot watch for changes; reload with SIGHUP');
+      }
+    }
+  }
+
+  private scheduleReload(): void {
+    clearTimeout(this.reloadTimer);
+    this.reloadTimer = setTimeout(() => void this.reload(), 200);
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.reloadTimer);
+    for (const w of this.watchers) w.close();
+    await this.server.stop();
+  }
+}
