@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { RRType } from '../src/dns/wire/constants.js';
+import { exampleZone } from './fixtures/test-zone.js';
+import { query } from './helpers/dns.js';
+
+const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
+const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, GEOCDN_LOG_LEVEL: 'silent' } });
+
+function configDir(zone: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'geocdn-cli-'));
+  writeFileSync(join(dir, 'example.test.zone'), zone);
+  writeFileSync(join(dir, 'geocdn.yaml'), 'zones:\n  - origin: example.test\n    file: example.test.zone\n');
+  return dir;
+}
+
+describe('geocdn CLI', () => {
+  test('--help lists the commands; each command has help with examples', () => {
+    const top = run('--help');
+    assert.equal(top.status, 0);
+    for (const c of ['demo', 'dns', 'check']) {
+      assert.match(top.stdout, new RegExp(`\\b${c}\\b`));
+      const h = run(c, '--help');
+      assert.equal(h.status, 0, c);
+      assert.match(h.stdout, /Usage: geocdn/);
+      assert.match(h.stdout, /Example/);
+    }
+    const unknown = run('frobnicate');
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /GEOCDN_USAGE/);
+  });
+
+  test('check accepts a good config and refuses a bad zone with code and file:line', () => {
+    const good = run('check', '--config', join(configDir(exampleZone), 'geocdn.yaml'));
+    assert.equal(good.status, 0, good.stderr);
+    assert.match(good.stdout, /^ok: 1 zone/);
+    const lines = exampleZone.split('\n');
+    lines.splice(9, 0, 'broken IN A 999.1.1.1', 'alias IN CNAME www', 'alias IN A 192.0.2.1');
+    const bad = run('check', '--config', join(configDir(lines.join('\n')), 'geocdn.yaml'));
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /GEOCDN_ZONE_SYNTAX .*example\.test\.zone:10: .*999\.1\.1\.1/);
+  });
+
+  test('check reports a config error with its line', () => {
+    const dir = configDir(exampleZone);
+    writeFileSync(join(dir, 'geocdn.yaml'), 'dns:\n  listen: ["127.0.0.1:5353"]\n  max_udp_payload: 100\nzones: []\n');
+    const bad = run('check', '--config', join(dir, 'geocdn.yaml'));
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /GEOCDN_CONFIG_INVALID .*geocdn\.yaml:3: dns\.max_udp_payload/);
+  });
+
+  test('geocdn dns serves, reloads on SIGHUP, and stops on SIGTERM', async () => {
+    const dir = configDir(exampleZone);
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const child = spawn(process.execPath, [cli, 'dns', '--config', join(dir, 'geocdn.yaml'), '--listen', `127.0.0.1:${port}`], {
+      env: { ...process.env, GEOCDN_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let log = '';
+    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    try {
+      for (let i = 0; i < 100 && !log.includes('nameserver started'); i++) await new Promise((r) => setTimeout(r, 50));
+      let m = await query(port, 'cdn.example.test', RRType.A);
+      assert.equal(m.answers.length, 1);
+      writeFileSync(join(dir, 'example.test.zone'), exampleZone.replace('cdn  30 IN A    192.0.2.80', 'cdn 30 IN A 192.0.2.88'));
+      child.kill('SIGHUP');
+      for (let i = 0; i < 100 && !log.includes('reloaded'); i++) await new Promise((r) => setTimeout(r, 50));
+      m = await query(port, 'cdn.example.test', RRType.A);
+      assert.deepEqual([...(m.answers[0].data as { bytes: Uint8Array }).bytes], [192, 0, 2, 88]);
+    } finally {
+      child.kill('SIGTERM');
+      const code = await new Promise((r) => child.on('exit', r));
+      assert.equal(code, 0);
+    }
+  });
+});
