@@ -21,11 +21,12 @@ Examples:
       return 2;
     }
     try {
-      const snapshot = buildDnsSnapshot(loadConfig(values.config));
+      const snapshot = await buildDnsSnapshot(loadConfig(values.config));
       const zones = snapshot.zones.zones;
       let nodes = 0;
       for (const z of zones) nodes += z.nodes.size;
-      console.log(`ok: ${zones.length} zone(s), ${nodes} name(s), version ${snapshot.version}`);
+      const services = snapshot.routing ? `, ${snapshot.routing.services.length} geo service(s), ${snapshot.routing.pops.length} POP(s)` : '';
+      console.log(`ok: ${zones.length} zone(s), ${nodes} name(s)${services}, version ${snapshot.version}`);
       return 0;
     } catch (e) {
       const errors = e instanceof GeocdnErrors ? e.errors : e instanceof GeocdnError ? [e] : undefined;

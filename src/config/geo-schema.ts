@@ -10,17 +10,17 @@ import { planRouting } from '../routing/plan.js';
 
 const dbPaths = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
-export const geoipSectionSchema = z.union([
-  z.literal('default'),
+/** `default`, or which files: `city` (one .mmdb with both families, or an IPv4 and an IPv6 file) and `asn`. */
+export const geoipSectionSchema = z.preprocess(
+  (v) => (v === 'default' ? {} : v),
   z
     .object({
-      /** City or country database(s): one .mmdb with both families, or an IPv4 and an IPv6 file. */
       city: z.union([z.literal('default'), dbPaths]).default('default'),
       /** GeoLite2-ASN style .mmdb, or ip-location-db `asn` CSV files; `none` to skip (the director then says `as unknown`). */
       asn: z.union([z.literal('default'), z.literal('none'), dbPaths]).default('default'),
     })
     .strict(),
-]);
+);
 
 const popName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a POP name is letters, digits, ".", "_" and "-"');
 
@@ -44,11 +44,14 @@ export const popSchema = z
 const weight = z.number().positive();
 /** One rank: a POP, POPs sharing the rank by their weights, or POPs with explicit weights. */
 const rankSchema = z.union([popName, z.array(popName).min(1), z.record(popName, weight)]);
-/** An ordered list of ranks; a lone name is a list of one. */
-export const popListSchema = z.union([popName, z.array(rankSchema).min(1)]);
+/** An ordered list of ranks; a lone name or a lone {name: weight} map is a list of one. */
+export const popListSchema = z.preprocess(
+  (v) => (typeof v === 'string' || (v !== null && typeof v === 'object' && !Array.isArray(v)) ? [v] : v),
+  z.array(rankSchema).min(1),
+);
 
-const nearestSchema = z.union([
-  z.literal(true),
+const nearestSchema = z.preprocess(
+  (v) => (v === true ? {} : v),
   z
     .object({
       /** Only these POPs (default: all). */
@@ -57,10 +60,11 @@ const nearestSchema = z.union([
       tie_km: z.number().nonnegative().default(0),
     })
     .strict(),
-]);
+);
 
-export const routeSchema = z.union([
-  z.literal('nearest'),
+/** A policy object, or `nearest` alone (then every POP by distance, in config order for clients without coordinates). */
+export const routeSchema = z.preprocess(
+  (v) => (v === 'nearest' ? { nearest: {} } : v),
   z
     .object({
       /** Area → POP list: countries (IT, ITA, 380), subdivisions (US-CA), continents (EU, continent:NA); "0" or `default` as in PowerDNS. */
@@ -73,7 +77,7 @@ export const routeSchema = z.union([
       default: popListSchema.optional(),
     })
     .strict(),
-]);
+);
 
 export const serviceSchema = z
   .object({
@@ -87,7 +91,7 @@ export const servicesSectionSchema = z.record(z.string(), serviceSchema);
 
 /** The keys this file adds to the config, with their defaults. */
 export const geoConfigShape = {
-  geoip: geoipSectionSchema.default('default'),
+  geoip: geoipSectionSchema.default({ city: 'default', asn: 'default' }),
   pops: popsSectionSchema.default({}),
   services: servicesSectionSchema.default({}),
   /** A name answering TXT with how the CDN sees the client, and A/AAAA like `director_service`. */

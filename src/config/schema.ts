@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { dnsSectionSchema, zoneEntrySchema } from './dns-schema.js';
 import { edgeSectionSchema, sitesSectionSchema } from './edge-schema.js';
+import { checkGeoConfig, geoConfigShape } from './geo-schema.js';
+import { healthConfigShape } from './health-schema.js';
 
 /**
  * The one config file every node reads. Each section's schema lives beside
@@ -12,7 +14,10 @@ export const configSchema = z
     zones: z.array(zoneEntrySchema).default([]),
     edge: edgeSectionSchema.default(edgeSectionSchema.parse({})),
     sites: sitesSectionSchema.default({}),
+    ...geoConfigShape,
+    ...healthConfigShape,
   })
-  .strict();
+  .strict()
+  .superRefine(checkGeoConfig);
 
 export type Config = z.infer<typeof configSchema>;

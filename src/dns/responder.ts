@@ -1,3 +1,5 @@
+import type { ClientAddress } from '../geo/address.js';
+import type { GeoRouting } from '../routing/types.js';
 import { type AnswerSections, appendOpt, optLength, writeAnswer } from './answer-writer.js';
 import { Rcode, RRClass, RRType } from './wire/constants.js';
 import type { Edns } from './wire/edns.js';
@@ -9,13 +11,7 @@ import { resolve, type ZoneSet } from './zone/lookup.js';
 import type { RRset } from './zone/zone.js';
 import { ipv6Bytes } from './wire/rdata.js';
 
-/** Where a query comes from, in the form geo routing wants. */
-export interface ClientAddress {
-  family: 4 | 6;
-  bytes: Uint8Array;
-  /** ECS source prefix, or 32/128 for the packet's own source. */
-  sourcePrefix: number;
-}
+export type { ClientAddress };
 
 /** The records of geo-routed names; implemented over the routing module. */
 export interface GeoAnswerSource<S> {
@@ -31,6 +27,8 @@ export interface GeoAnswerSource<S> {
 export interface DnsSnapshot {
   readonly zones: ZoneSet;
   readonly geo: GeoAnswerSource<unknown> | undefined;
+  /** The geo routing the answers come from, for status and lookup. */
+  readonly routing: GeoRouting | undefined;
   readonly version: string;
 }
 

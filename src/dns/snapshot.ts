@@ -7,12 +7,17 @@ import { ZoneSet } from './zone/lookup.js';
 import { parseZoneFile } from './zone/parser.js';
 import { buildZone, type Zone } from './zone/zone.js';
 import type { DnsSnapshot } from './responder.js';
+import { compileGeoRouting } from '../routing/compile.js';
+import { ALWAYS_AVAILABLE, type GeoRouting, type PopAvailability } from '../routing/types.js';
+import { RRType } from './wire/constants.js';
+import { geoAnswerSource } from './geo-answers.js';
+import { nodeFor } from './zone/zone.js';
 
 /**
  * Parses and checks every zone of a config, whole, before anything serves
  * from it (parse → validate → swap). Throws GeocdnErrors listing all problems.
  */
-export function buildDnsSnapshot(loaded: LoadedConfig): DnsSnapshot {
+export async function buildDnsSnapshot(loaded: LoadedConfig, availability: PopAvailability = ALWAYS_AVAILABLE): Promise<DnsSnapshot> {
   const errors: GeocdnError[] = [];
   const zones: Zone[] = [];
   const hash = createHash('sha256').update(readFileSync(loaded.path));
@@ -44,5 +49,41 @@ export function buildDnsSnapshot(loaded: LoadedConfig): DnsSnapshot {
     }
   }
   if (errors.length > 0) throw new GeocdnErrors(errors);
-  return { zones: new ZoneSet(zones), geo: undefined, version: hash.digest('hex').slice(0, 12) };
+  const zoneSet = new ZoneSet(zones);
+  const config = loaded.config;
+  const hasGeo = Object.keys(config.services ?? {}).length > 0 || config.director !== undefined;
+  const routing = hasGeo ? await compileGeoRouting(config, loaded.resolvePath, { file: loaded.path }) : undefined;
+  if (routing) placeServices(routing, zoneSet, loaded.path);
+  return {
+    zones: zoneSet,
+    geo: routing ? geoAnswerSource(routing, availability) : undefined,
+    routing,
+    version: hash.digest('hex').slice(0, 12),
+  };
+}
+
+/**
+ * Every geo-routed name must lie in one of our zones and must not also have
+ * address or CNAME records there; its node is created so that other types
+ * get NODATA rather than NXDOMAIN.
+ */
+function placeServices(routing: GeoRouting, zones: ZoneSet, file: string): void {
+  const errors: GeocdnError[] = [];
+  for (const key of routing.serviceNames) {
+    const name = Name.fromText(`${key}.`);
+    const zone = zones.find(name);
+    if (!zone) {
+      errors.push(new GeocdnError('GEOCDN_GEO_INVALID', `services: ${name} is outside every zone`, { file }, 'add its zone under zones:, or fix the name'));
+      continue;
+    }
+    const node = zone.nodes.get(name.key);
+    for (const type of [RRType.A, RRType.AAAA, RRType.CNAME]) {
+      if (node?.rrsets.has(type)) {
+        const where = `${zone.source}`;
+        errors.push(new GeocdnError('GEOCDN_GEO_INVALID', `services: ${name} is geo-routed but ${where} also has ${type === RRType.CNAME ? 'a CNAME' : 'address records'} for it`, { file }, 'remove them from the zone file'));
+      }
+    }
+    nodeFor(zone.nodes, name, zone.origin);
+  }
+  if (errors.length > 0) throw new GeocdnErrors(errors);
 }
