@@ -1,0 +1,34 @@
+import { hostname } from 'node:os';
+import type { AdminSection } from '../config/health-schema.js';
+import type { Logger } from '../core/log.js';
+import { adminToken, TOKEN_ENV } from './client.js';
+import { addLivenessRoute, addPopRoutes, type PopControl } from './pops.js';
+import { AdminRouter } from './router.js';
+import { AdminServer } from './server.js';
+
+export interface AdminDeps {
+  pops: PopControl;
+  logger: Logger;
+  now?: () => number;
+  /** Names this node in answers; default the host name. */
+  node?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The nameserver's admin API, or undefined when it is off (`listen: false`, or no token to check). */
+export async function startAdminApi(section: AdminSection, deps: AdminDeps): Promise<AdminServer | undefined> {
+  if (section.listen === false) return undefined;
+  const token = adminToken(section, deps.env);
+  if (!token) {
+    deps.logger.warn(`admin API off: no token (set ${TOKEN_ENV} or admin.token)`);
+    return undefined;
+  }
+  const now = deps.now ?? Date.now;
+  const node = deps.node ?? hostname();
+  const router = new AdminRouter();
+  addLivenessRoute(router, node, now(), now);
+  addPopRoutes(router, deps.pops, node, now);
+  const server = await AdminServer.start({ listen: section.listen, token, router, logger: deps.logger });
+  deps.logger.info({ url: server.url }, 'admin API listening');
+  return server;
+}

@@ -1,0 +1,115 @@
+/** Receives a body as it streams in. */
+export interface BodySink {
+  write(chunk: Buffer): void;
+  end(): void;
+  fail(err: Error): void;
+}
+
+/**
+ * One body fanned out to many clients while it arrives. Chunks are kept for
+ * clients that join late, as long as the object may still be cached (its size
+ * is bounded by the store's object limit); past that nobody new may join.
+ */
+export class BodyBroadcast {
+  private chunks: Buffer[] | undefined = [];
+  private sinks: BodySink[] = [];
+  private state: 'open' | 'ended' | 'failed' = 'open';
+  private error: Error | undefined;
+
+  push(chunk: Buffer): void {
+    if (this.state !== 'open') return;
+    this.chunks?.push(chunk);
+    for (const s of this.sinks) s.write(chunk);
+  }
+
+  end(): void {
+    if (this.state !== 'open') return;
+    this.state = 'ended';
+    const sinks = this.sinks;
+    this.sinks = [];
+    this.chunks = undefined;
+    for (const s of sinks) s.end();
+  }
+
+  fail(err: Error): void {
+    if (this.state !== 'open') return;
+    this.state = 'failed';
+    this.error = err;
+    const sinks = this.sinks;
+    this.sinks = [];
+    this.chunks = undefined;
+    for (const s of sinks) s.fail(err);
+  }
+
+  /** Stop keeping chunks for late joiners (the object turned out too large to cache). */
+  stopRetaining(): void {
+    this.chunks = undefined;
+  }
+
+  get joinable(): boolean {
+    return this.state === 'open' && this.chunks !== undefined;
+  }
+
+  /** Replays what arrived so far, then follows; false when the body can no longer be joined. */
+  attach(sink: BodySink): boolean {
+    if (this.state === 'failed') {
+      sink.fail(this.error!);
+      return true;
+    }
+    if (!this.joinable) return false;
+    for (const c of this.chunks!) sink.write(c);
+    this.sinks.push(sink);
+    return true;
+  }
+
+  detach(sink: BodySink): void {
+    const i = this.sinks.indexOf(sink);
+    if (i >= 0) this.sinks.splice(i, 1);
+  }
+}
+
+/** One origin fetch that concurrent requests for the same key wait on. */
+export class Fill<Head> {
+  readonly head: Promise<Head>;
+  readonly body = new BodyBroadcast();
+  /** Requests that joined instead of fetching. */
+  waiters = 0;
+  private resolveHead!: (h: Head) => void;
+
+  constructor(readonly key: string) {
+    this.head = new Promise<Head>((resolve) => {
+      this.resolveHead = resolve;
+    });
+  }
+
+  settle(head: Head): void {
+    this.resolveHead(head);
+  }
+}
+
+/** Request collapsing: the first request for a key leads one fetch, the others join it. */
+export class Collapser<Head> {
+  private readonly inflight = new Map<string, Fill<Head>>();
+
+  /** The fill in progress for `key`, joined by the caller. */
+  join(key: string): Fill<Head> | undefined {
+    const f = this.inflight.get(key);
+    if (f) f.waiters++;
+    return f;
+  }
+
+  /** Registers a new fill; the caller leads it and must call `done`. */
+  lead(key: string): Fill<Head> {
+    const f = new Fill<Head>(key);
+    this.inflight.set(key, f);
+    return f;
+  }
+
+  done(fill: Fill<Head>): void {
+    if (this.inflight.get(fill.key) === fill) this.inflight.delete(fill.key);
+  }
+
+  get size(): number {
+    return this.inflight.size;
+  }
+}

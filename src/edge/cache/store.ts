@@ -1,0 +1,73 @@
+import type { Readable } from 'node:stream';
+import type { CachePolicy } from './freshness.js';
+
+/** A value now, or later: the memory tier answers at once, the disk tier later. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/** Everything about a stored response except its body. Plain data: a disk tier writes it as JSON. */
+export interface EntryMeta {
+  /** Primary key (scheme, host, path, query) + "\n" + secondary key (Vary). */
+  readonly key: string;
+  readonly primaryKey: string;
+  /** Lower-case request header names the response varies on (its `Vary`). */
+  readonly vary: readonly string[];
+  readonly status: number;
+  /** Response fields as stored: lower-case names, hop-by-hop and CDN-targeted fields removed. */
+  readonly headers: readonly (readonly [string, string])[];
+  readonly policy: CachePolicy;
+  readonly etag: string | undefined;
+  readonly lastModified: string | undefined;
+  readonly bodySize: number;
+}
+
+/** The metadata known when the head arrives; the size is known at commit. */
+export type EntryDraft = Omit<EntryMeta, 'bodySize'>;
+
+export interface StoredObject {
+  readonly meta: EntryMeta;
+  /** The whole body when the tier holds it in memory (the fast path); a streaming tier leaves it out. */
+  readonly body: Buffer | undefined;
+  /** The body as a stream, for any tier. */
+  stream(): Readable;
+  /**
+   * A slot for data derived from `meta` by the server (the serialized response head),
+   * kept as long as the object; a tier that reloads an object starts it empty.
+   */
+  derived: unknown;
+}
+
+/** Variants stored for one URL: purge by URL and Vary lookup both go through it. */
+export interface VariantIndex {
+  /** The Vary names of the newest stored response for this URL. */
+  readonly vary: readonly string[];
+  readonly keys: ReadonlySet<string>;
+}
+
+export interface StoreWriter {
+  /** Bytes are appended in order; a tier may copy or keep the buffers. */
+  write(chunk: Buffer): void;
+  /** Makes the object visible; before this no reader can see a partial object. */
+  commit(): MaybePromise<StoredObject | undefined>;
+  /** Drops whatever was written (origin failed, object too large). */
+  abort(): void;
+}
+
+export interface StoreStats {
+  readonly entries: number;
+  readonly bytes: number;
+  readonly maxBytes: number;
+}
+
+/** One cache tier. Memory and (later) disk implement it; one conformance suite tests both. */
+export interface CacheStore {
+  variants(primaryKey: string): MaybePromise<VariantIndex | undefined>;
+  get(key: string): MaybePromise<StoredObject | undefined>;
+  /** `undefined` when the tier will not take an object of this (expected) size. */
+  open(draft: EntryDraft, expectedSize: number | undefined): StoreWriter | undefined;
+  /** Replaces the metadata of a stored object (a 304 freshened it, RFC 9111 §4.3.4). */
+  update(meta: EntryMeta): MaybePromise<StoredObject | undefined>;
+  delete(key: string): MaybePromise<boolean>;
+  /** Deletes every variant of a URL; returns how many went. */
+  deleteUrl(primaryKey: string): MaybePromise<number>;
+  stats(): StoreStats;
+}

@@ -1,0 +1,185 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { BodyBroadcast, Fill } from './cache/collapse.js';
+import { type NotStoredReason, type StaleReason, mayServeStaleOnError } from './cache/decision.js';
+import { type CachePolicy, evaluateResponse, headerValue } from './cache/freshness.js';
+import { fullKey, secondaryKey, varyNames } from './cache/keys.js';
+import type { StoredObject, StoreWriter } from './cache/store.js';
+import type { EdgeContext } from './context.js';
+import { type HeaderList, freshenHeaders, headerListToMap, originRequestHeaders, responseHeaderList } from './headers.js';
+import { OriginError, type OriginResponse } from './origin.js';
+import type { Site } from './sites.js';
+
+/** How a fill turned out once the origin's head arrived: what every joined request serves. */
+export type FillHead =
+  | {
+      readonly kind: 'store';
+      readonly status: number;
+      /** The fields as stored, which joiners get. */
+      readonly headers: HeaderList;
+      /** The fields the leader gets: also those stored copies must leave out (no-cache="set-cookie"). */
+      readonly leaderHeaders: HeaderList;
+      readonly contentLength: number | undefined;
+      readonly policy: CachePolicy;
+      readonly etag: string | undefined;
+      readonly lastModified: string | undefined;
+      readonly vary: readonly string[];
+      /** Secondary key of the request that led the fill: joiners with another one fetch on their own. */
+      readonly secondary: string;
+      readonly body: BodyBroadcast;
+    }
+  | { readonly kind: 'revalidated'; readonly obj: StoredObject }
+  | { readonly kind: 'stale'; readonly obj: StoredObject; readonly reason: StaleReason; readonly fwdStatus: number | undefined }
+  /** Not cacheable: the leader streams this response; everyone else goes to the origin at once. */
+  | { readonly kind: 'pass'; readonly reason: NotStoredReason; readonly response: OriginResponse; claimed: boolean }
+  | { readonly kind: 'error'; readonly status: 502 | 504; readonly reason: StaleReason; readonly message: string };
+
+export interface FillSpec {
+  readonly site: Site;
+  readonly primary: string;
+  /** Path and query sent to the origin, as the client sent them. */
+  readonly target: string;
+  readonly headers: IncomingHttpHeaders;
+  /** The request's host (Host field or absolute-form target). */
+  readonly host: string;
+  readonly clientIp: string;
+  /** The stored response being refreshed, for validators and stale-if-error. */
+  readonly stale: StoredObject | undefined;
+  readonly mayStore: boolean;
+}
+
+/** Runs one origin fetch for a fill: settles its head, then pumps the body to the store and every joiner. */
+export async function runFill(ctx: EdgeContext, fill: Fill<FillHead>, spec: FillSpec): Promise<void> {
+  const { site, stale } = spec;
+  const extra: Record<string, string> = {};
+  if (stale?.meta.etag) extra['if-none-match'] = stale.meta.etag;
+  else if (stale?.meta.lastModified) extra['if-modified-since'] = stale.meta.lastModified;
+  let res: OriginResponse;
+  try {
+    res = await ctx.origins.request(site.origin, {
+      method: 'GET',
+      path: spec.target,
+      headers: originRequestHeaders(spec.headers, { clientIp: spec.clientIp, via: ctx.id.via, host: site.originHost ?? spec.host, forFill: true }, extra),
+    });
+  } catch (e) {
+    const kind = e instanceof OriginError ? e.kind : 'unreachable';
+    const reason: StaleReason = kind === 'timeout' ? 'origin-timeout' : 'origin-unreachable';
+    ctx.log.warn({ origin: site.origin, err: (e as Error).message }, 'origin request failed');
+    if (stale && mayServeStaleOnError(stale.meta.policy, site.graceSeconds, ctx.now())) fill.settle({ kind: 'stale', obj: stale, reason, fwdStatus: undefined });
+    else fill.settle({ kind: 'error', status: kind === 'timeout' ? 504 : 502, reason, message: kind === 'timeout' ? 'Gateway Timeout' : 'Bad Gateway' });
+    ctx.collapser.done(fill);
+    return;
+  }
+
+  if (res.status >= 500 && stale && mayServeStaleOnError(stale.meta.policy, site.graceSeconds, ctx.now())) {
+    res.body.resume();
+    fill.settle({ kind: 'stale', obj: stale, reason: 'origin-5xx', fwdStatus: res.status });
+    ctx.collapser.done(fill);
+    return;
+  }
+
+  if (res.status === 304 && stale) {
+    res.body.resume();
+    const obj = await freshen(ctx, spec, stale, res);
+    fill.settle(obj ? { kind: 'revalidated', obj } : { kind: 'revalidated', obj: stale });
+    ctx.collapser.done(fill);
+    return;
+  }
+
+  const authorized = spec.headers.authorization !== undefined;
+  const verdict = evaluateResponse({
+    method: 'GET',
+    status: res.status,
+    headers: res.headers,
+    authorized,
+    requestNoStore: false,
+    requestTime: res.requestTime,
+    responseTime: res.responseTime,
+    heuristicMax: ctx.heuristicMax,
+  });
+  const lengthText = headerValue(res.headers, 'content-length');
+  const contentLength = lengthText !== undefined && /^\d+$/.test(lengthText) ? Number(lengthText) : undefined;
+  const pass = (reason: NotStoredReason): void => {
+    fill.settle({ kind: 'pass', reason, response: res, claimed: false });
+    ctx.collapser.done(fill);
+  };
+  if (!verdict.store) return pass(verdict.reason);
+  if (!spec.mayStore) return pass('authorization');
+  if (contentLength !== undefined && contentLength > site.maxObjectSize) return pass('too-large');
+
+  const vary = varyNames(headerValue(res.headers, 'vary'));
+  const secondary = secondaryKey(vary, spec.headers);
+  const headers = withDate(responseHeaderList(res.headers, verdict.stripHeaders), res.responseTime);
+  const etag = headerValue(res.headers, 'etag');
+  const lastModified = headerValue(res.headers, 'last-modified');
+  const writer = ctx.store.open(
+    { key: fullKey(spec.primary, secondary), primaryKey: spec.primary, vary, status: res.status, headers, policy: verdict.policy, etag, lastModified },
+    contentLength,
+  );
+  if (!writer) return pass('too-large');
+  if (stale && stale.meta.key !== fullKey(spec.primary, secondary)) await ctx.store.delete(stale.meta.key);
+  const body = fill.body;
+  const leaderHeaders = verdict.stripHeaders.length > 0 ? withDate(responseHeaderList(res.headers), res.responseTime) : headers;
+  fill.settle({ kind: 'store', status: res.status, headers, leaderHeaders, contentLength, policy: verdict.policy, etag, lastModified, vary, secondary, body });
+  pump(ctx, fill, res, writer, site.maxObjectSize);
+}
+
+function pump(ctx: EdgeContext, fill: Fill<FillHead>, res: OriginResponse, writer: StoreWriter, limit: number): void {
+  let size = 0;
+  let storing = true;
+  res.body.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (storing && size > limit) {
+      // Too large after all (no Content-Length): stop storing, keep streaming to who is attached.
+      storing = false;
+      writer.abort();
+      fill.body.stopRetaining();
+      ctx.collapser.done(fill);
+    }
+    if (storing) writer.write(chunk);
+    fill.body.push(chunk);
+  });
+  res.body.on('end', () => {
+    const finish = (): void => {
+      ctx.collapser.done(fill);
+      fill.body.end();
+    };
+    if (!storing) return fill.body.end();
+    Promise.resolve(writer.commit()).then(finish, (e: unknown) => {
+      ctx.log.error({ err: (e as Error).message }, 'store commit failed');
+      finish();
+    });
+  });
+  res.body.on('error', (e: Error) => {
+    // A partial object is never stored (the writer is aborted before commit).
+    writer.abort();
+    ctx.collapser.done(fill);
+    fill.body.fail(e);
+  });
+}
+
+/** RFC 9111 §4.3.4: a 304 freshens the stored response's fields and freshness. */
+async function freshen(ctx: EdgeContext, spec: FillSpec, stale: StoredObject, res: OriginResponse): Promise<StoredObject | undefined> {
+  const headers = freshenHeaders(stale.meta.headers, responseHeaderList(res.headers));
+  const verdict = evaluateResponse({
+    method: 'GET',
+    status: stale.meta.status,
+    headers: headerListToMap(headers),
+    authorized: spec.headers.authorization !== undefined,
+    requestNoStore: false,
+    requestTime: res.requestTime,
+    responseTime: res.responseTime,
+    heuristicMax: ctx.heuristicMax,
+  });
+  if (!verdict.store) {
+    await ctx.store.delete(stale.meta.key);
+    return undefined;
+  }
+  const stripped = headers.filter(([n]) => !verdict.stripHeaders.includes(n));
+  return ctx.store.update({ ...stale.meta, headers: withDate(stripped, res.responseTime), policy: verdict.policy, etag: headerValue(res.headers, 'etag') ?? stale.meta.etag, lastModified: headerValue(res.headers, 'last-modified') ?? stale.meta.lastModified });
+}
+
+/** RFC 9110 §6.6.1: a cache adds Date when the origin sent none. */
+function withDate(list: HeaderList, responseTime: number): HeaderList {
+  if (list.some(([n]) => n === 'date')) return list;
+  return [...list, ['date', new Date(responseTime).toUTCString()]];
+}

@@ -1,0 +1,250 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type BodySink, Fill } from './cache/collapse.js';
+import { deltaSeconds, parseDirectives } from './cache/cache-control.js';
+import { notModified } from './cache/conditional.js';
+import { type CacheOutcome, type Lookup, type NotStoredReason, type RequestCacheControl, decideLookup } from './cache/decision.js';
+import { currentAge, headerValue } from './cache/freshness.js';
+import { fullKey, primaryKey, secondaryKey } from './cache/keys.js';
+import { selectRange } from './cache/range.js';
+import type { StoredObject, VariantIndex } from './cache/store.js';
+import type { EdgeContext } from './context.js';
+import { type FillHead, runFill } from './fill.js';
+import { viaHasLoop } from './headers.js';
+import { writeHealth } from './health.js';
+import { type PassRequest, clientIp, passThrough, streamResponse } from './pass.js';
+import { writeError, writeNotModified, writeStored, writeStoredRange, writeStreamingHead } from './respond.js';
+import { type Site, bypassRule, normalizeHost } from './sites.js';
+
+/** One request on its way through the cache; the only per-request object. */
+interface Rq extends PassRequest {
+  readonly primary: string;
+  readonly cc: RequestCacheControl;
+}
+
+/** Why a request goes to the origin through a fill; `authorization` fills are bypasses that may still store. */
+type MissReason = 'uri-miss' | 'vary-miss' | 'stale' | 'no-cache' | 'client-no-cache' | 'client-max-age' | 'authorization';
+
+const IGNORE_CLIENT_CC: RequestCacheControl = { noCache: false, maxAge: undefined };
+
+function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
+  return typeof (v as { then?: unknown } | undefined)?.then === 'function';
+}
+
+export function createRequestHandler(ctx: EdgeContext): (req: IncomingMessage, res: ServerResponse) => void {
+  const hostCache = new Map<string, Site | null>();
+  function onClose(): void {
+    ctx.stats.inflight--;
+  }
+
+  function siteFor(host: string): Site | undefined {
+    let s = hostCache.get(host);
+    if (s === undefined) {
+      if (hostCache.size > 1024) hostCache.clear();
+      s = ctx.sites.get(normalizeHost(host)) ?? null;
+      hostCache.set(host, s);
+    }
+    return s ?? undefined;
+  }
+
+  function fail(rq: PassRequest, e: unknown): void {
+    ctx.log.error({ err: (e as Error).message, stack: (e as Error).stack }, 'request failed');
+    writeError(rq.res, 502, 'Bad Gateway', ctx.id);
+  }
+
+  function missOutcome(reason: MissReason, collapsed: boolean, stored: true | NotStoredReason): CacheOutcome {
+    if (reason === 'authorization') return { status: 'BYPASS', reason, stored };
+    return reason === 'uri-miss' || reason === 'vary-miss'
+      ? { status: 'MISS', reason, collapsed, stored }
+      : { status: 'EXPIRED', reason, collapsed, stored };
+  }
+
+  function serveStored(rq: Rq, obj: StoredObject, outcome: CacheOutcome): void {
+    const m = obj.meta;
+    if ((rq.req.headers['if-none-match'] !== undefined || rq.req.headers['if-modified-since'] !== undefined) && notModified(rq.req.headers, m.etag, m.lastModified)) {
+      writeNotModified(rq.res, m.headers, outcome, ctx.id, currentAge(m.policy, ctx.now()));
+      return;
+    }
+    const range = rq.req.headers.range;
+    if (range !== undefined && m.status === 200 && obj.body) {
+      const r = selectRange(range, headerValue(rq.req.headers, 'if-range'), obj.body.length, m.etag, m.lastModified);
+      if (r.kind !== 'full') {
+        const [start, end] = r.kind === 'partial' ? [r.start, r.end] : [1, 0];
+        ctx.stats.bytes += writeStoredRange(rq.res, obj, obj.body, start, end, outcome, ctx.id, ctx.now());
+        return;
+      }
+    }
+    ctx.stats.bytes += writeStored(rq.res, obj, outcome, ctx.id, ctx.now());
+  }
+
+  /** Starts a fill for the request's URL; the caller serves from it like any joiner. */
+  function lead(rq: Rq, stale: StoredObject | undefined, register: boolean, mayStore = true): Fill<FillHead> {
+    const fill = register ? ctx.collapser.lead(rq.primary) : new Fill<FillHead>(rq.primary);
+    runFill(ctx, fill, { site: rq.site, primary: rq.primary, target: rq.target, headers: rq.req.headers, host: rq.host, clientIp: clientIp(rq.req), stale, mayStore }).catch((e: unknown) => {
+      ctx.log.error({ err: (e as Error).message }, 'fill failed');
+      fill.settle({ kind: 'error', status: 502, reason: 'origin-unreachable', message: 'Bad Gateway' });
+      ctx.collapser.done(fill);
+    });
+    return fill;
+  }
+
+  function fetch(rq: Rq, reason: MissReason, stale: StoredObject | undefined): void {
+    const joined = ctx.collapser.join(rq.primary);
+    if (joined) serveFill(rq, joined, reason, true, false);
+    else serveFill(rq, lead(rq, stale, true), reason, false, true);
+  }
+
+  function serveFill(rq: Rq, fill: Fill<FillHead>, reason: MissReason, collapsed: boolean, leader: boolean): void {
+    fill.head.then((head) => {
+      const { req, res } = rq;
+      switch (head.kind) {
+        case 'store': {
+          if (collapsed && head.secondary !== secondaryKey(head.vary, req.headers)) {
+            // another variant than the leader's: fetch our own, uncollapsed
+            return serveFill(rq, lead(rq, undefined, false), 'vary-miss', false, true);
+          }
+          const outcome = missOutcome(reason, collapsed, true);
+          const age = currentAge(head.policy, ctx.now());
+          const headers = leader ? head.leaderHeaders : head.headers;
+          if (notModified(req.headers, head.etag, head.lastModified) && (req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined)) {
+            return writeNotModified(res, headers, outcome, ctx.id, age);
+          }
+          if (req.method === 'HEAD') {
+            writeStreamingHead(res, head.status, headers, head.contentLength, outcome, ctx.id, age);
+            return void res.end();
+          }
+          const sink: BodySink = {
+            write(c) {
+              ctx.stats.bytes += c.length;
+              res.write(c);
+            },
+            end: () => res.end(),
+            fail: () => res.destroy(),
+          };
+          writeStreamingHead(res, head.status, headers, head.contentLength, outcome, ctx.id, age);
+          if (!head.body.attach(sink)) return void res.destroy();
+          res.once('close', () => head.body.detach(sink));
+          return;
+        }
+        case 'revalidated':
+          return serveStored(rq, head.obj, { status: 'REVALIDATED', ttl: ttlOf(head.obj) });
+        case 'stale':
+          return serveStored(rq, head.obj, { status: 'STALE', reason: head.reason, fwdStatus: head.fwdStatus, ttl: ttlOf(head.obj) });
+        case 'pass':
+          if (leader && !head.claimed) {
+            head.claimed = true;
+            return streamResponse(ctx, rq, head.response, missOutcome(reason, false, head.reason));
+          }
+          return void passThrough(ctx, rq, missOutcome(reason, collapsed, head.reason)).catch((e: unknown) => fail(rq, e));
+        case 'error':
+          return writeError(res, head.status, head.message, ctx.id, missOutcome(reason, collapsed, 'origin-error'));
+        default: {
+          const never: never = head;
+          return never;
+        }
+      }
+    }).catch((e: unknown) => fail(rq, e));
+  }
+
+  function ttlOf(obj: StoredObject): number {
+    const p = obj.meta.policy;
+    return p.lifetime - currentAge(p, ctx.now());
+  }
+
+  /** stale-while-revalidate: one background refresh, no client attached. */
+  function refreshInBackground(rq: Rq, stale: StoredObject): void {
+    if (ctx.collapser.join(rq.primary)) return;
+    lead(rq, stale, true).head.then((h) => {
+      if (h.kind === 'pass' && !h.claimed) h.response.body.resume();
+    }, () => undefined);
+  }
+
+  function afterGet(rq: Rq, obj: StoredObject | undefined, varyMiss: boolean): void {
+    if (!obj) return fetch(rq, varyMiss ? 'vary-miss' : 'uri-miss', undefined);
+    const d: Lookup = decideLookup(obj.meta.policy, rq.cc, ctx.now());
+    switch (d.kind) {
+      case 'hit':
+        return serveStored(rq, obj, { status: 'HIT', ttl: d.ttl });
+      case 'updating':
+        serveStored(rq, obj, { status: 'UPDATING', ttl: d.ttl });
+        return refreshInBackground(rq, obj);
+      case 'fetch':
+        return fetch(rq, d.reason, obj);
+      default: {
+        const never: never = d;
+        return never;
+      }
+    }
+  }
+
+  function afterIndex(rq: Rq, index: VariantIndex | undefined): void {
+    if (!index) return fetch(rq, 'uri-miss', undefined);
+    const key = fullKey(rq.primary, secondaryKey(index.vary, rq.req.headers));
+    const got = ctx.store.get(key);
+    if (isPromise(got)) got.then((o) => afterGet(rq, o, true), (e: unknown) => fail(rq, e));
+    else afterGet(rq, got, true);
+  }
+
+  function requestCacheControl(site: Site, req: IncomingMessage): RequestCacheControl {
+    if (!site.honorClientNoCache) return IGNORE_CLIENT_CC;
+    const cc = req.headers['cache-control'];
+    const pragma = req.headers['pragma'];
+    if (cc === undefined && pragma === undefined) return IGNORE_CLIENT_CC;
+    const d = parseDirectives(cc);
+    return { noCache: d.has('no-cache') || (cc === undefined && /no-cache/i.test(pragma ?? '')), maxAge: deltaSeconds(d, 'max-age') };
+  }
+
+  return function handle(req: IncomingMessage, res: ServerResponse): void {
+    ctx.stats.requests++;
+    ctx.stats.inflight++;
+    route(req, res);
+    // A hit from memory has ended by now: no listener needed for it.
+    if (res.writableEnded) ctx.stats.inflight--;
+    else res.once('close', onClose);
+  };
+
+  function route(req: IncomingMessage, res: ServerResponse): void {
+    let target = req.url ?? '/';
+    let host = req.headers.host;
+    if (target.charCodeAt(0) !== 47 /* '/' */) {
+      // RFC 9112 §3.2.2: absolute-form names the host itself; it must still be one of ours.
+      const m = /^https?:\/\/([^/?#]+)([^#]*)$/i.exec(target);
+      if (!m) return writeError(res, 400, 'Bad Request', ctx.id);
+      host = m[1];
+      target = m[2] || '/';
+    }
+    if (target === ctx.healthPath && (req.method === 'GET' || req.method === 'HEAD')) return writeHealth(ctx, res);
+    if (!host) return writeError(res, 400, 'Bad Request: no Host', ctx.id);
+    const site = siteFor(host);
+    if (!site) return writeError(res, 421, 'Misdirected Request: unknown host', ctx.id);
+    const h = req.headers;
+    if (h['transfer-encoding'] !== undefined && h['content-length'] !== undefined) {
+      // RFC 9112 §6.1: a request smuggling attempt; the connection cannot be trusted any more.
+      return writeError(res, 400, 'Bad Request', ctx.id, undefined, true);
+    }
+    const via = h.via;
+    if (via !== undefined && viaHasLoop(via, ctx.id.via)) return writeError(res, 508, 'Loop Detected', ctx.id);
+    const method = req.method ?? 'GET';
+    const p: PassRequest = { req, res, site, target, host };
+    if (method !== 'GET' && method !== 'HEAD') {
+      return void passThrough(ctx, p, { status: 'BYPASS', reason: 'method', stored: 'method' }).catch((e: unknown) => fail(p, e));
+    }
+    const rule = bypassRule(site, method, target, h.cookie);
+    if (rule) return void passThrough(ctx, p, { status: 'BYPASS', reason: rule, stored: 'method' }).catch((e: unknown) => fail(p, e));
+    if ((h['content-length'] !== undefined && h['content-length'] !== '0') || h['transfer-encoding'] !== undefined) {
+      return void passThrough(ctx, p, { status: 'BYPASS', reason: 'request-body', stored: 'method' }).catch((e: unknown) => fail(p, e));
+    }
+    const rq: Rq = { req, res, site, target, host, primary: primaryKey('http', site.name, target, site.keyRules), cc: requestCacheControl(site, req) };
+    if (h.authorization !== undefined) {
+      // RFC 9111 §3.5: never answered from cache; the response is stored only if the origin marks it shared
+      if (method === 'HEAD') return void passThrough(ctx, p, { status: 'BYPASS', reason: 'authorization', stored: 'authorization' }).catch((e: unknown) => fail(p, e));
+      return serveBypassFill(rq);
+    }
+    const index = ctx.store.variants(rq.primary);
+    if (isPromise(index)) index.then((i) => afterIndex(rq, i), (e: unknown) => fail(rq, e));
+    else afterIndex(rq, index);
+  }
+
+  function serveBypassFill(rq: Rq): void {
+    serveFill(rq, lead(rq, undefined, false), 'authorization', false, true);
+  }
+}

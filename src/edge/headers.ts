@@ -1,0 +1,137 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import type { HeaderMap } from './cache/freshness.js';
+
+/** RFC 9110 §7.6.1 hop-by-hop fields, plus the legacy ones every proxy drops. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authorization',
+]);
+
+/** Meant for this cache only (RFC 9213 §2.1; Surrogate-Control by convention): never forwarded to clients. */
+const CDN_TARGETED = new Set(['cdn-cache-control', 'surrogate-control']);
+
+/** Fields we generate ourselves on every response. */
+const REGENERATED = new Set(['age', 'content-length', 'x-cache-status']);
+
+/** Field names listed in Connection (RFC 9110 §7.6.1): hop-by-hop too. */
+function connectionTokens(h: HeaderMap): Set<string> | undefined {
+  const c = h['connection'];
+  if (c === undefined) return undefined;
+  const text = typeof c === 'string' ? c : c.join(',');
+  return new Set(text.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean));
+}
+
+export type HeaderList = readonly (readonly [string, string])[];
+
+/**
+ * The origin's response fields as a stored entry or a forwarded response keeps
+ * them: hop-by-hop, Connection-named and CDN-targeted fields removed, and
+ * `strip` (no-cache="…" / private="…" names) left out.
+ */
+export function responseHeaderList(h: HeaderMap, strip: readonly string[] = []): HeaderList {
+  const conn = connectionTokens(h);
+  const out: [string, string][] = [];
+  for (const name in h) {
+    if (HOP_BY_HOP.has(name) || CDN_TARGETED.has(name) || REGENERATED.has(name)) continue;
+    if (conn?.has(name) || strip.includes(name)) continue;
+    const v = h[name];
+    if (v === undefined) continue;
+    if (typeof v === 'string') out.push([name, v]);
+    else for (const one of v) out.push([name, one]);
+  }
+  return out;
+}
+
+export interface ForwardContext {
+  /** The client's address, appended to X-Forwarded-For. */
+  readonly clientIp: string;
+  /** Our Via entry, e.g. `1.1 geocdn-eu`. */
+  readonly via: string;
+  /** Host sent to the origin. */
+  readonly host: string;
+  /** Drop the client's conditionals and Range: a cache fill wants the full response. */
+  readonly forFill: boolean;
+}
+
+/** The request fields sent to the origin (RFC 9110 §7.6: hop-by-hop out, Via and X-Forwarded-For in). */
+export function originRequestHeaders(h: IncomingHttpHeaders, ctx: ForwardContext, extra?: Record<string, string>): Record<string, string | string[]> {
+  const conn = connectionTokens(h);
+  const out: Record<string, string | string[]> = {};
+  for (const name in h) {
+    if (HOP_BY_HOP.has(name) || conn?.has(name)) continue;
+    if (name === 'host' || name === 'via' || name === 'x-forwarded-for' || name === 'content-length') continue;
+    if (ctx.forFill && FILL_DROPS.has(name)) continue;
+    const v = h[name];
+    if (v !== undefined) out[name] = v;
+  }
+  out['host'] = ctx.host;
+  out['via'] = h['via'] ? `${h['via']}, ${ctx.via}` : ctx.via;
+  out['x-forwarded-for'] = h['x-forwarded-for'] ? `${h['x-forwarded-for']}, ${ctx.clientIp}` : ctx.clientIp;
+  // we are the first hop: a client's own X-Forwarded-Proto is not to be trusted
+  out['x-forwarded-proto'] = 'http';
+  if (!ctx.forFill && h['content-length'] !== undefined) out['content-length'] = h['content-length'];
+  if (extra) Object.assign(out, extra);
+  return out;
+}
+
+/** Does a Via value already list this cache (RFC 9110 §7.6.3)? Then the request is looping. */
+export function viaHasLoop(via: string, ours: string): boolean {
+  for (const part of via.split(',')) {
+    const entry = part.replace(/\(.*\)/, '').trim();
+    if (entry === ours) return true;
+  }
+  return false;
+}
+
+const FILL_DROPS = new Set(['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range', 'range', 'expect']);
+
+/** `Name: value` lines, names as given (lower-case: valid HTTP/1.1, and what HTTP/2 needs anyway). */
+export function headerLines(list: HeaderList): string {
+  let s = '';
+  for (const [n, v] of list) s += `${n}: ${v}\r\n`;
+  return s;
+}
+
+export function statusLine(status: number): string {
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+}
+
+/** A flat [name, value, name, value…] array for `res.writeHead`. */
+export function flatHeaders(list: HeaderList, extra: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const [n, v] of list) out.push(n, v);
+  for (const x of extra) out.push(x);
+  return out;
+}
+
+/** RFC 9110 §15.4.5: the fields a 304 carries from the selected representation. */
+const NOT_MODIFIED_FIELDS = new Set(['cache-control', 'content-location', 'date', 'etag', 'expires', 'vary', 'last-modified']);
+export function notModifiedHeaders(list: HeaderList): HeaderList {
+  return list.filter(([n]) => NOT_MODIFIED_FIELDS.has(n));
+}
+
+/**
+ * RFC 9111 §4.3.4: fields of a 304 replace the stored ones of the same name
+ * (Content-Length and the hop-by-hop ones excepted).
+ */
+export function freshenHeaders(stored: HeaderList, fresh: HeaderList): HeaderList {
+  const replaced = new Set(fresh.map(([n]) => n));
+  return [...stored.filter(([n]) => !replaced.has(n)), ...fresh];
+}
+
+export function headerListToMap(list: HeaderList): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [n, v] of list) {
+    const prev = out[n];
+    out[n] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return out;
+}

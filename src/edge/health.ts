@@ -1,0 +1,24 @@
+import type { ServerResponse } from 'node:http';
+import type { EdgeContext } from './context.js';
+
+/** The health answer the nameservers' probes read: small, and cheap to build. */
+export function healthBody(ctx: EdgeContext): string {
+  const origins = ctx.origins.states();
+  const store = ctx.store.stats();
+  return JSON.stringify({
+    status: 'ok',
+    pop: ctx.pop ?? null,
+    in_flight: ctx.stats.inflight,
+    requests_per_second: ctx.stats.rates.requestsPerSecond,
+    bytes_per_second: ctx.stats.rates.bytesPerSecond,
+    requests_total: ctx.stats.requests,
+    origins: origins.map((o) => ({ origin: o.origin, state: o.state, consecutive_failures: o.consecutiveFailures, last_error: o.lastError ?? null })),
+    cache: { entries: store.entries, bytes: store.bytes, max_bytes: store.maxBytes, fills_in_progress: ctx.collapser.size },
+  });
+}
+
+export function writeHealth(ctx: EdgeContext, res: ServerResponse): void {
+  const body = healthBody(ctx);
+  res.writeHead(200, ['content-type', 'application/json', 'cache-control', 'no-store', 'content-length', String(Buffer.byteLength(body))]);
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}

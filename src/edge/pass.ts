@@ -1,0 +1,85 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
+import type { CacheOutcome } from './cache/decision.js';
+import { headerValue } from './cache/freshness.js';
+import { primaryKey } from './cache/keys.js';
+import type { EdgeContext } from './context.js';
+import { originRequestHeaders, responseHeaderList } from './headers.js';
+import { OriginError, type OriginResponse } from './origin.js';
+import { writeError, writeStreamingHead } from './respond.js';
+import type { Site } from './sites.js';
+
+/** Methods that do not change state (RFC 9110 §9.2.1); any other one invalidates (RFC 9111 §4.4). */
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+export interface PassRequest {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly site: Site;
+  readonly target: string;
+  /** The request's host: from the Host field, or from an absolute-form target (RFC 9112 §3.2.2). */
+  readonly host: string;
+}
+
+/** The peer address, read only when a request goes to the origin (it costs a getpeername call). */
+export function clientIp(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? '';
+}
+
+/** Streams an origin response to the client with backpressure; nothing is stored. */
+export function streamResponse(ctx: EdgeContext, p: PassRequest, r: OriginResponse, outcome: CacheOutcome): void {
+  const lengthText = headerValue(r.headers, 'content-length');
+  const length = lengthText !== undefined && /^\d+$/.test(lengthText) ? Number(lengthText) : undefined;
+  writeStreamingHead(p.res, r.status, responseHeaderList(r.headers), length, outcome, ctx.id, undefined);
+  if (p.req.method === 'HEAD' || r.status === 204 || r.status === 304) {
+    r.body.resume();
+    p.res.end();
+    return;
+  }
+  r.body.on('data', (c: Buffer) => {
+    ctx.stats.bytes += c.length;
+  });
+  pipeline(r.body, p.res, () => {
+    // a client gone or an origin failing mid-body: both ends are closed by pipeline
+  });
+}
+
+/** Forwards a request as it is (method, body), for bypasses and unsafe methods. */
+export async function passThrough(ctx: EdgeContext, p: PassRequest, outcome: CacheOutcome): Promise<void> {
+  const { req, res, site } = p;
+  const method = req.method ?? 'GET';
+  const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+  let r: OriginResponse;
+  try {
+    r = await ctx.origins.request(site.origin, {
+      method,
+      path: p.target,
+      headers: originRequestHeaders(req.headers, { clientIp: clientIp(req), via: ctx.id.via, host: site.originHost ?? p.host, forFill: false }),
+      body: hasBody ? req : undefined,
+    });
+  } catch (e) {
+    const timeout = e instanceof OriginError && e.kind === 'timeout';
+    writeError(res, timeout ? 504 : 502, timeout ? 'Gateway Timeout' : 'Bad Gateway', ctx.id, outcome);
+    return;
+  }
+  if (!SAFE.has(method) && r.status < 400) await invalidate(ctx, site, p.target, r, p.host);
+  streamResponse(ctx, p, r, outcome);
+}
+
+/** RFC 9111 §4.4: the target URI, and same-origin Location / Content-Location, are invalidated. */
+async function invalidate(ctx: EdgeContext, site: Site, target: string, r: OriginResponse, host: string): Promise<void> {
+  const targets = [target];
+  for (const field of ['location', 'content-location']) {
+    const v = headerValue(r.headers, field);
+    if (!v) continue;
+    try {
+      const base = `http://${host}${target}`;
+      const u = new URL(v, base);
+      // same origin only: another host could be used to purge someone else's entries
+      if (u.origin === new URL(base).origin) targets.push(u.pathname + u.search);
+    } catch {
+      // an unparsable Location invalidates nothing
+    }
+  }
+  for (const t of targets) await ctx.store.deleteUrl(primaryKey('http', site.name, t, site.keyRules));
+}

@@ -1,0 +1,111 @@
+import type { ServerResponse } from 'node:http';
+import { type CacheOutcome, cacheStatusValue } from './cache/decision.js';
+import { currentAge } from './cache/freshness.js';
+import type { StoredObject } from './cache/store.js';
+import { type HeaderList, flatHeaders, headerLines, notModifiedHeaders, statusLine } from './headers.js';
+
+/** The parts of node's ServerResponse the fast path sets directly (node 20–24 internals). */
+interface RawResponse {
+  _header: string | null;
+  _last: boolean;
+  _hasBody: boolean;
+}
+
+/** Identity of this cache in Via and Cache-Status. */
+export interface Identity {
+  readonly name: string;
+  /** `1.1 <name>` */
+  readonly via: string;
+}
+
+/**
+ * The serialized head of a stored response up to the lines that change per
+ * request (X-Cache-Status, Cache-Status, Age, Connection); built once per stored object.
+ */
+function storedPrefix(obj: StoredObject, id: Identity): string {
+  if (typeof obj.derived === 'string') return obj.derived;
+  const m = obj.meta;
+  const prefix = `${statusLine(m.status)}${headerLines(m.headers)}content-length: ${m.bodySize}\r\nvia: ${id.via}\r\n`;
+  obj.derived = prefix;
+  return prefix;
+}
+
+function connectionLine(res: ServerResponse): string {
+  if (!res.shouldKeepAlive) {
+    (res as unknown as RawResponse)._last = true;
+    return 'connection: close\r\n';
+  }
+  return res.req.httpVersionMinor === 0 ? 'connection: keep-alive\r\n' : '';
+}
+
+/**
+ * Writes a stored response: one pre-serialized head plus the few per-request lines,
+ * and the body buffer, in one write; no header objects are built.
+ */
+export function writeStored(res: ServerResponse, obj: StoredObject, outcome: CacheOutcome, id: Identity, now: number): number {
+  const raw = res as unknown as RawResponse;
+  const age = currentAge(obj.meta.policy, now);
+  raw._header =
+    `${storedPrefix(obj, id)}x-cache-status: ${outcome.status}\r\ncache-status: ${cacheStatusValue(id.name, outcome)}\r\nage: ${age}\r\n` +
+    `${connectionLine(res)}\r\n`;
+  res.statusCode = obj.meta.status;
+  if (!raw._hasBody) {
+    res.end();
+    return 0;
+  }
+  if (obj.body) {
+    res.end(obj.body);
+    return obj.body.length;
+  }
+  obj.stream().pipe(res);
+  return obj.meta.bodySize;
+}
+
+/** 206 with one range of a stored body held in memory, or 416 (RFC 9110 §14.4, §15.5.17). */
+export function writeStoredRange(res: ServerResponse, obj: StoredObject, body: Buffer, start: number, end: number, outcome: CacheOutcome, id: Identity, now: number): number {
+  const age = currentAge(obj.meta.policy, now);
+  if (start > end) {
+    res.writeHead(416, flatHeaders([], [...cacheFields(outcome, id, age), 'content-range', `bytes */${body.length}`, 'content-length', '0']));
+    res.end();
+    return 0;
+  }
+  const part = body.subarray(start, end + 1);
+  res.writeHead(206, flatHeaders(obj.meta.headers, [...cacheFields(outcome, id, age), 'content-range', `bytes ${start}-${end}/${body.length}`, 'content-length', String(part.length)]));
+  res.end(res.req.method === 'HEAD' ? undefined : part);
+  return part.length;
+}
+
+/** Fields every response gets from us. */
+function cacheFields(outcome: CacheOutcome, id: Identity, age: number | undefined): string[] {
+  const out = ['via', id.via, 'x-cache-status', outcome.status, 'cache-status', cacheStatusValue(id.name, outcome)];
+  if (age !== undefined) out.push('age', String(age));
+  return out;
+}
+
+/** The head of a response that streams (from the origin or a fill in progress). */
+export function writeStreamingHead(res: ServerResponse, status: number, headers: HeaderList, contentLength: number | undefined, outcome: CacheOutcome, id: Identity, age: number | undefined): void {
+  const extra = cacheFields(outcome, id, age);
+  if (contentLength !== undefined) extra.push('content-length', String(contentLength));
+  res.writeHead(status, flatHeaders(headers, extra));
+}
+
+/** 304 to a client whose own validators match the stored or fetched response. */
+export function writeNotModified(res: ServerResponse, headers: HeaderList, outcome: CacheOutcome, id: Identity, age: number | undefined): void {
+  res.writeHead(304, flatHeaders(notModifiedHeaders(headers), cacheFields(outcome, id, age)));
+  res.end();
+}
+
+/** An error of our own (never cached): small text body, cache fields when a cache outcome applies. */
+export function writeError(res: ServerResponse, status: number, message: string, id: Identity, outcome?: CacheOutcome, close = false): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = `${message}\n`;
+  const fields = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body)), 'cache-control', 'no-store'];
+  if (outcome) fields.push(...cacheFields(outcome, id, undefined));
+  else fields.push('via', id.via);
+  if (close) fields.push('connection', 'close');
+  res.writeHead(status, fields);
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}

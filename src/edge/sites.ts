@@ -1,0 +1,74 @@
+import type { EdgeSection, SiteConfig, SitesSection } from '../config/edge-schema.js';
+import type { KeyRules } from './cache/keys.js';
+
+/** A configured site, compiled once at load: nothing here is parsed per request. */
+export interface Site {
+  readonly name: string;
+  /** `http://host:port` of the origin. */
+  readonly origin: string;
+  readonly originHost: string | undefined;
+  readonly keyRules: KeyRules;
+  readonly bypassPrefixes: readonly string[];
+  readonly bypassCookies: readonly string[];
+  readonly bypassMethods: ReadonlySet<string>;
+  readonly graceSeconds: number;
+  readonly honorClientNoCache: boolean;
+  readonly maxObjectSize: number;
+}
+
+export type SiteTable = ReadonlyMap<string, Site>;
+
+function compileSite(name: string, c: SiteConfig, edge: EdgeSection): Site {
+  return {
+    name,
+    origin: c.origin.replace(/\/$/, ''),
+    originHost: c.origin_host,
+    keyRules: {
+      ignoreQuery: c.cache_key.ignore_query === '*' ? '*' : new Set(c.cache_key.ignore_query),
+      sortQuery: c.cache_key.sort_query,
+    },
+    // `/admin*` and `/admin` both mean "starts with /admin"
+    bypassPrefixes: c.bypass.paths.map((p) => (p.endsWith('*') ? p.slice(0, -1) : p)),
+    bypassCookies: c.bypass.cookies,
+    bypassMethods: new Set(c.bypass.methods),
+    graceSeconds: c.grace_s,
+    honorClientNoCache: c.honor_client_no_cache,
+    maxObjectSize: c.max_object_size ?? edge.max_object_size,
+  };
+}
+
+/** Host name (lower-case, no port, no trailing dot) → site, aliases included. */
+export function buildSiteTable(sites: SitesSection, edge: EdgeSection): SiteTable {
+  const table = new Map<string, Site>();
+  for (const [name, c] of Object.entries(sites)) {
+    const site = compileSite(normalizeHost(name), c, edge);
+    for (const h of [name, ...c.aliases]) table.set(normalizeHost(h), site);
+  }
+  return table;
+}
+
+/** The host part of a Host field value, lower-cased, without port or trailing dot. */
+export function normalizeHost(host: string): string {
+  let h = host.trim().toLowerCase();
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    return end > 0 ? h.slice(0, end + 1) : h;
+  }
+  const colon = h.indexOf(':');
+  if (colon >= 0) h = h.slice(0, colon);
+  return h.endsWith('.') ? h.slice(0, -1) : h;
+}
+
+/** Does this request skip the cache by the site's rules? Returns the rule that matched. */
+export function bypassRule(site: Site, method: string, path: string, cookie: string | undefined): 'rule-path' | 'rule-cookie' | 'rule-method' | undefined {
+  if (site.bypassMethods.has(method)) return 'rule-method';
+  for (const p of site.bypassPrefixes) if (path.startsWith(p)) return 'rule-path';
+  if (cookie && site.bypassCookies.length > 0) {
+    for (const part of cookie.split(';')) {
+      const eq = part.indexOf('=');
+      const name = (eq < 0 ? part : part.slice(0, eq)).trim();
+      if (site.bypassCookies.includes(name)) return 'rule-cookie';
+    }
+  }
+  return undefined;
+}
