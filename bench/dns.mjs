@@ -48,7 +48,7 @@ export function dnsRatios(tsvText) {
   return lines.join('\n');
 }
 const table = dnsRatios(readFileSync(tsv, 'utf8'));
-const note = 'The geo name (cdn.example.test) is served by geocdn from the zone as a plain record: geo routing is not yet configured in bench/dns-config.mjs.';
+const note = 'geocdn serves the geo name from BENCH_GEO_JSON as a geo service (country map over BENCH_MMDB_GEOIP2, see bench/dns-config.mjs). Servers pinned to one core; ratios are geocdn QPS / peer QPS from this run.';
 const md = `# DNS: geocdn beside its peers (${new Date().toISOString()})\n\n${table}\n\n${note}\n`;
 writeFileSync(join(resultsDir, 'dns.md'), md);
 console.log(`\n${md}`);
