@@ -11,7 +11,8 @@ export const demoCommand: Command = {
   help: `Usage: geocdn demo [--port N]
 
 Starts the demo on loopback, with nothing to install and no root:
-the nameserver on 127.0.0.1:5353 with the example zone (examples/demo.yaml).
+the GeoDNS nameserver on 127.0.0.1:5353 with the example zone and a geo
+service over three POPs (examples/demo.yaml).
 Prints commands to try. Ctrl-C stops it.
 
 Options:
@@ -38,17 +39,22 @@ Example:
 
 export function tour(port: number): string {
   const dig = `dig @127.0.0.1 -p ${port}`;
-  return `geocdn demo is running: the nameserver answers for example.test on 127.0.0.1:${port} (UDP and TCP).
+  return `geocdn demo is running: the nameserver answers for example.test on 127.0.0.1:${port} (UDP and TCP),
+with cdn.example.test routed between three POPs: eu-milan 127.0.0.2, us-newyork 127.0.0.3, ap-singapore 127.0.0.4.
 
 Try:
-  ${dig} example.test SOA              # the zone apex, authoritative (aa)
-  ${dig} www.example.test              # a CNAME followed inside the zone
-  ${dig} nope.example.test             # NXDOMAIN, with the SOA for negative caching
-  ${dig} anything.wild.example.test    # a wildcard answer
-  ${dig} www.sub.example.test          # a referral to a delegated subzone, with glue
-  ${dig} long.example.test TXT +tcp    # a long TXT record, over TCP
-  ${dig} www.example.test +subnet=8.8.8.0/24   # EDNS Client Subnet echoed (scope 0: not geo-routed)
-  ${dig} example.com                   # REFUSED: never an open resolver
+  ${dig} cdn.example.test +subnet=8.8.8.0/24          # a US client: us-newyork, with the ECS scope
+  ${dig} cdn.example.test +subnet=185.178.92.0/24     # an Italian client: eu-milan
+  ${dig} cdn.example.test +subnet=139.130.4.0/24      # Australia: the nearest POP, ap-singapore
+  ${dig} www.example.test +subnet=8.8.8.0/24          # a CNAME into the geo service
+  ${dig} director.example.test TXT +subnet=8.8.8.0/24 # how the CDN sees a client, and why this POP
+  ${dig} example.test SOA                            # the zone apex, authoritative (aa)
+  ${dig} nope.example.test                           # NXDOMAIN, with the SOA for negative caching
+  ${dig} anything.wild.example.test                  # a wildcard answer
+  ${dig} www.sub.example.test                        # a referral to a delegated subzone, with glue
+  ${dig} long.example.test TXT +tcp                  # a long TXT record, over TCP
+  ${dig} example.com                                 # REFUSED: never an open resolver
+  node dist/cli.js lookup 8.8.8.8 --config examples/demo.yaml   # the same decision, explained
 
 Press Ctrl-C to stop.`;
 }
