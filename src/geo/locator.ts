@@ -70,10 +70,6 @@ export class GeoLocator {
       asn: this.asn?.lookup(ip),
     };
   }
-
-  describeSources(): string {
-    return `city ${this.sources.city.join(', ')}; asn ${this.sources.asn.length ? this.sources.asn.join(', ') : 'none'}`;
-  }
 }
 
 async function openAsn(paths: readonly string[]): Promise<AsnSource | undefined> {

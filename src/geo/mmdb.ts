@@ -113,9 +113,4 @@ export class MmdbFile {
     if (family === 6 && this.ipVersion === 4) return null;
     return this.reader.get(formatIp(family, bytes));
   }
-
-  /** The database's search tree and data, in bytes (what loading it costs in memory). */
-  get byteLength(): number {
-    return this.buf.length;
-  }
 }

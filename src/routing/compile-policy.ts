@@ -3,7 +3,7 @@ import { formatCidr, parseCidr } from '../geo/address.js';
 import { areaLabel, COUNTRIES, CONTINENT_CODES, parseArea } from '../geo/countries.js';
 import { PrefixTrie } from '../geo/prefix-trie.js';
 import { SPECIAL_NETWORKS } from '../geo/special.js';
-import { Choice, ServicePolicy } from './policy.js';
+import { ChoiceTable, ServicePolicy, type Choice } from './policy.js';
 import { RouteTable, withFallback, type Rank } from './route.js';
 import type { CompiledPop } from './types.js';
 
@@ -25,8 +25,9 @@ export function compilePolicy(
 ): ServicePolicy {
   const r = route;
   const routes = new RouteTable();
+  const choices = new ChoiceTable();
   const list = (value: PopListConfig, at: ConfigPath) => resolvePopList(value, pops, popIndex, at, issues);
-  const single = (ranks: Rank[], rule: string) => new Choice(routes.intern(ranks), ranks.flatMap((k) => k.pops.map(() => rule)));
+  const single = (ranks: Rank[], rule: string) => choices.intern(routes.intern(ranks), ranks.flatMap((k) => k.pops.map(() => rule)));
 
   // The default: `default`, or the map's "0"/"default" entry (PowerDNS' "0 eu"), or every POP when `nearest` decides.
   const mapEntries = Object.entries(r.map ?? {});
@@ -44,7 +45,7 @@ export function compilePolicy(
     defaultRanks = [];
   }
   const defaultChoice = single(defaultRanks, 'default');
-  const unknownChoice = new Choice(defaultChoice.route, defaultChoice.rules.map(() => 'default:unknown'));
+  const unknownChoice = choices.intern(defaultChoice.route, Array.from(defaultChoice.route.pops, () => 'default:unknown'));
 
   const byCountry: (Choice | undefined)[] = new Array(COUNTRIES.alpha2.length).fill(undefined);
   const byContinent: (Choice | undefined)[] = new Array(CONTINENT_CODES.length).fill(undefined);
@@ -94,7 +95,7 @@ export function compilePolicy(
   // Addresses that say nothing about place route to the default, unless a `nets` entry of the same network names them.
   for (const [text, kind] of SPECIAL_NETWORKS) {
     const cidr = parseCidr(text) as Exclude<ReturnType<typeof parseCidr>, string>;
-    const choice = new Choice(defaultChoice.route, defaultChoice.rules.map(() => `default:${kind}`));
+    const choice = choices.intern(defaultChoice.route, Array.from(defaultChoice.route.pops, () => `default:${kind}`));
     (cidr.family === 4 ? nets4 : nets6).insert(cidr.bytes, cidr.prefix, choice);
   }
 
@@ -113,6 +114,7 @@ export function compilePolicy(
 
   return new ServicePolicy(
     routes,
+    choices,
     nets4.freeze(),
     nets6.freeze(),
     byCountry,

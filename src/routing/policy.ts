@@ -14,30 +14,63 @@ const MAX_CACHE = 1_000_000;
  * RouteDecision objects handed out, so a query allocates none.
  */
 export class Choice {
-  private readonly decisions = new Map<number, RouteDecision>();
+  private few: RouteDecision[] | undefined = undefined;
+  private many: Map<number, RouteDecision> | undefined = undefined;
 
   constructor(
+    /** Index in the policy's ChoiceTable. */
+    readonly id: number,
     readonly route: CompiledRoute,
-    /** Rule per position of route.pops. */
-    readonly rules: readonly string[],
+    /** Rule per position of route.pops: a string, or for `nearest` the distance in km (-1: the default's tail). */
+    private readonly rules: readonly (string | number)[],
   ) {}
 
+  rule(position: number): string {
+    const r = this.rules[position < 0 ? 0 : position]!;
+    return typeof r === 'string' ? r : r < 0 ? 'default' : `nearest:${r}km`;
+  }
+
   decision(pop: number, rank: number, scopePrefix: number, allDown: boolean): RouteDecision {
+    // Most choices hand out a few decisions (nearest ones: one per record): a short list then, a Map past it.
+    const few = this.few;
+    if (few) {
+      for (let i = 0; i < few.length; i++) {
+        const d = few[i]!;
+        if (d.pop === pop && d.scopePrefix === scopePrefix && d.allDown === allDown) return d;
+      }
+    }
     const key = ((pop * 129 + scopePrefix) << 1) | (allDown ? 1 : 0);
-    let d = this.decisions.get(key);
+    let d = this.many?.get(key);
     if (d === undefined) {
-      const pos = this.route.positionOf(pop);
-      d = Object.freeze({ pop, rule: this.rules[pos < 0 ? 0 : pos]!, scopePrefix, rank, allDown });
-      this.decisions.set(key, d);
+      d = Object.freeze({ pop, rule: this.rule(this.route.positionOf(pop)), scopePrefix, rank, allDown });
+      if (!few) this.few = [d];
+      else if (few.length < 8) few.push(d);
+      else (this.many ??= new Map()).set(key, d);
     }
     return d;
   }
 }
 
-/** A GeoIP leaf's answer for one service: its choice and merged scope. */
-export interface LeafEntry {
-  choice: Choice;
-  scope: number;
+/** The choices of one policy, interned by route and rules, numbered for packed caches. */
+export class ChoiceTable {
+  readonly list: Choice[] = [];
+  private readonly byKey = new Map<string, Choice>();
+
+  intern(route: CompiledRoute, rules: readonly (string | number)[]): Choice {
+    const key = `${route.id}|${rules.join(',')}`;
+    let c = this.byKey.get(key);
+    if (!c) {
+      c = new Choice(this.list.length, route, rules);
+      this.list.push(c);
+      this.byKey.set(key, c);
+    }
+    return c;
+  }
+}
+
+/** A leaf's cached answer packed in one small integer: choice id and scope. */
+export function packLeaf(choice: number, scope: number): number {
+  return choice * 256 + scope;
 }
 
 export interface NearestSettings {
@@ -47,14 +80,15 @@ export interface NearestSettings {
 
 /** The compiled `route` of one service. Built whole at load; its caches fill as queries come. */
 export class ServicePolicy {
-  /** Per GeoIP file: leaf key → answer, and internal node → uniform route id (-1 mixed). */
-  private readonly leaves = new Map<MmdbFile, Map<number, LeafEntry>>();
-  private readonly uniform = new Map<MmdbFile, Map<number, number>>();
+  /** Per GeoIP file: leaf key → packLeaf(choice, scope). */
+  private readonly leaves = new Map<MmdbFile, Map<number, number>>();
+  /** Per GeoIP file, per tree node: 0 not known yet, 1 mixed, else the route id every address below gets, + 2. */
+  private readonly uniform = new Map<MmdbFile, Uint16Array>();
   private readonly nearestByRecord = new Map<GeoRecord, Choice>();
-  private readonly choicesByKey = new Map<string, Choice>();
 
   constructor(
     readonly routes: RouteTable,
+    readonly choices: ChoiceTable,
     /** `nets` entries, then the special-purpose blocks (default); longest prefix wins. */
     readonly nets4: PrefixTrie<Choice>,
     readonly nets6: PrefixTrie<Choice>,
@@ -103,34 +137,24 @@ export class ServicePolicy {
     }
     const route = this.routes.intern(withFallback(ranks, this.defaultRanks));
     const km = new Map(byDistance.map((d) => [d.pop, Math.round(d.km)]));
-    const rules = Array.from(route.pops, (pop) => (km.has(pop) ? `nearest:${km.get(pop)}km` : 'default'));
-    c = this.intern(route, rules);
+    const rules = Array.from(route.pops, (pop) => km.get(pop) ?? -1);
+    c = this.choices.intern(route, rules);
     if (this.nearestByRecord.size >= MAX_CACHE) this.nearestByRecord.clear();
     this.nearestByRecord.set(record, c);
     return c;
   }
 
-  intern(route: CompiledRoute, rules: readonly string[]): Choice {
-    const key = `${route.id}|${rules.join(',')}`;
-    let c = this.choicesByKey.get(key);
-    if (!c) {
-      c = new Choice(route, rules);
-      this.choicesByKey.set(key, c);
-    }
-    return c;
-  }
-
-  leafCache(file: MmdbFile): Map<number, LeafEntry> {
+  leafCache(file: MmdbFile): Map<number, number> {
     let m = this.leaves.get(file);
     if (!m) this.leaves.set(file, (m = new Map()));
     else if (m.size >= MAX_CACHE) m.clear();
     return m;
   }
 
-  uniformCache(file: MmdbFile): Map<number, number> {
+  /** One entry per tree node (2 bytes each), made on first use: a Map of millions of entries is slower and larger. */
+  uniformMemo(file: MmdbFile): Uint16Array {
     let m = this.uniform.get(file);
-    if (!m) this.uniform.set(file, (m = new Map()));
-    else if (m.size >= MAX_CACHE) m.clear();
+    if (!m) this.uniform.set(file, (m = new Uint16Array(file.nodeCount)));
     return m;
   }
 }

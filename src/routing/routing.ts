@@ -3,9 +3,9 @@ import { GeoWalk } from '../geo/geoip.js';
 import type { GeoLocator, Location } from '../geo/locator.js';
 import { describeDecision, describeLocation } from './director.js';
 import type { RoutingPlan } from './plan.js';
-import type { Choice } from './policy.js';
+import { packLeaf, type Choice } from './policy.js';
 import { networkHash, pick, type PickResult } from './route.js';
-import { mergedScope } from './scope.js';
+import { ScopeMerger } from './scope.js';
 import type { CompiledPop, CompiledService, GeoRouting, PopAvailability, RouteDecision } from './types.js';
 
 /**
@@ -29,6 +29,10 @@ export class Routing implements GeoRouting {
   private readonly walk = new GeoWalk();
   private readonly trieOut = { scope: 0, prefix: 0 };
   private readonly picked: PickResult = { pop: 0, rank: 0, allDown: false };
+  private readonly merger = new ScopeMerger();
+  /** Out-values of `leaf()`. */
+  private leafChoice: Choice | undefined = undefined;
+  private leafScope = 0;
 
   constructor(
     plan: RoutingPlan,
@@ -64,9 +68,9 @@ export class Routing implements GeoRouting {
     let choice: Choice;
     if (net !== undefined) choice = net;
     else {
-      const leaf = this.leaf(service, family, bytes);
-      choice = leaf.choice;
-      if (leaf.scope > scope) scope = leaf.scope;
+      this.leaf(service, family, bytes);
+      choice = this.leafChoice!;
+      if (this.leafScope > scope) scope = this.leafScope;
     }
     const route = choice.route;
     let hash = 0;
@@ -80,26 +84,31 @@ export class Routing implements GeoRouting {
     return choice.decision(p.pop, p.rank, scope + extra, p.allDown);
   }
 
-  /** The cached answer of the GeoIP leaf holding `bytes`, computed on first use. */
-  private leaf(service: CompiledService, family: 4 | 6, bytes: Uint8Array): { choice: Choice; scope: number } {
+  /** The cached answer of the GeoIP leaf holding `bytes`, computed on first use; sets leafChoice and leafScope. */
+  private leaf(service: CompiledService, family: 4 | 6, bytes: Uint8Array): void {
     const policy = service.policy;
     const db = this.geo.db;
     const w = this.walk;
     db.walk(family, bytes, w);
     const file = w.file;
-    if (!file) return { choice: policy.unknownChoice, scope: 0 };
+    if (!file) {
+      this.leafChoice = policy.unknownChoice;
+      this.leafScope = 0;
+      return;
+    }
     const cache = policy.leafCache(file);
     // A leaf is one record slot of the tree (parent node, side); the family is part of the key
     // because IPv4 prefixes count from the IPv4 root of an IPv6 tree.
     const slot = w.depth === 0 ? -1 : w.path[w.depth - 1]! * 2 + bitAt(bytes, w.depth - 1);
     const key = slot * 2 + (family === 6 ? 1 : 0);
-    let entry = cache.get(key);
-    if (entry === undefined) {
+    let packed = cache.get(key);
+    if (packed === undefined) {
       const choice = policy.choiceFor(db.record(file, w.value, family, bytes));
-      entry = { choice, scope: mergedScope(db, file, policy, w, family, bytes, choice.route.id) };
-      cache.set(key, entry);
+      packed = packLeaf(choice.id, this.merger.merge(db, file, policy, w, family, bytes, choice.route.id));
+      cache.set(key, packed);
     }
-    return entry;
+    this.leafChoice = policy.choices.list[packed >> 8]!;
+    this.leafScope = packed & 0xff;
   }
 
   locate(client: ClientAddress): Location {
