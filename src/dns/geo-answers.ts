@@ -77,9 +77,11 @@ export function geoAnswerSource(routing: GeoRouting, health: HealthView = ALL_UP
       return { rrset: popRRset(service, pop, type, ttl), scopePrefix: h.scopePrefix, variant: variant(VARIANT_POP, pop, ttl) };
     },
     directorTxt(service, client) {
-      const [where, decision] = routing.directorTxt(client, availability);
-      const bytes = Buffer.concat([charString(where), charString(decision)]);
-      const rrset: RRset = { name: owners.get(service)!, type: RRType.TXT, ttl: targets.get(service)!.ttl, data: [{ kind: 'raw', bytes }] };
+      const target = targets.get(service)!;
+      const h = decideWithHealth(routing, target, client, health);
+      const why = fitTxt(describeDecision(routing.pops, h.decision) + describeCause(routing.pops, h.cause));
+      const bytes = Buffer.concat([charString(routing.describe(client)), charString(why)]);
+      const rrset: RRset = { name: owners.get(service)!, type: RRType.TXT, ttl: ttlOf(target, h), data: [{ kind: 'raw', bytes }] };
       // The TXT names the client's own address: it holds for exactly the subnet asked about.
       return { rrset, scopePrefix: client.sourcePrefix };
     },
