@@ -111,10 +111,7 @@ describe('the monitor: schedule, rise/fall, drain (fake clock, real edges)', () 
   after(() => Promise.all(edges.map((e) => e.stop())));
 
   /** One interval of fake time, then the probes it started. */
-  const tick = async (m: HealthMonitor, clock: FakeClock, ms = settings.intervalMs) => {
-    clock.advance(ms);
-    await m.idle();
-  };
+  const tick = (m: HealthMonitor, clock: FakeClock, ms = settings.intervalMs) => clock.step(ms, () => m.idle());
 
   test('probes start when configured, not on first use; a stopped edge is down after fall probes, back after rise', async () => {
     const [a, b] = await startEdges(2);

@@ -44,7 +44,7 @@ export async function adminCall(baseUrl: string, method: string, path: string, t
     if (!res.ok) return { ok: false, status: res.status, error: `${String(body.error ?? res.status)}: ${String(body.message ?? '')}` };
     return { ok: true, status: res.status, body };
   } catch (e) {
-    const cause = (e as { cause?: { code?: string } }).cause;
-    return { ok: false, status: 0, error: `GEOCDN_ADMIN_UNREACHABLE: ${cause?.code ?? (e as Error).name ?? ''} ${(e as Error).message}`.trim() };
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    return { ok: false, status: 0, error: `GEOCDN_ADMIN_UNREACHABLE: ${cause?.code ?? cause?.message ?? (e as Error).message}` };
   }
 }

@@ -18,8 +18,11 @@ export const healthSectionSchema = z
   .object({
     /** Time between two probes of one POP. */
     interval_ms: z.number().int().min(50).default(2_000),
-    /** A probe not answered within this counts as failed; below the interval. */
-    timeout_ms: z.number().int().min(10).default(1_000),
+    /**
+     * A probe not answered within this counts as failed; below the interval.
+     * A hung edge is out of answers within interval × fall + timeout.
+     */
+    timeout_ms: z.number().int().min(10).default(800),
     /** Consecutive good probes that bring a down POP back. */
     rise: z.number().int().min(1).max(100).default(2),
     /** Consecutive failed probes that take an up POP down. */

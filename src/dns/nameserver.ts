@@ -6,8 +6,21 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { Responder, type DnsSnapshot } from './responder.js';
 import { DnsServer } from './server.js';
 import { buildDnsSnapshot } from './snapshot.js';
+import type { AdminServer } from '../admin/server.js';
+import { startAdminApi } from '../admin/start.js';
+import { systemClock, type Clock } from '../health/clock.js';
+import { HealthMonitor } from '../health/monitor.js';
+import type { Prober } from '../health/probe.js';
+import { monitoredPops, monitorSettings } from '../health/setup.js';
+import type { HealthView } from '../health/view.js';
 
-export type SnapshotBuilder = (loaded: LoadedConfig) => DnsSnapshot | Promise<DnsSnapshot>;
+export type SnapshotBuilder = (loaded: LoadedConfig, health?: HealthView) => DnsSnapshot | Promise<DnsSnapshot>;
+
+/** What tests inject into the health checks: a fake clock, a probe of their own. */
+export interface NameserverOptions {
+  clock?: Clock;
+  prober?: Prober;
+}
 
 /**
  * `geocdn dns`: a config file, the snapshot built from it, and the sockets.
@@ -25,11 +38,16 @@ export class Nameserver {
     readonly server: DnsServer,
     private readonly logger: Logger,
     private readonly build: SnapshotBuilder,
+    readonly health: HealthMonitor,
+    readonly admin: AdminServer | undefined,
   ) {}
 
-  static async start(configPath: string, logger: Logger, build: SnapshotBuilder = buildDnsSnapshot, listen?: string[]): Promise<Nameserver> {
+  static async start(configPath: string, logger: Logger, build: SnapshotBuilder = buildDnsSnapshot, listen?: string[], options: NameserverOptions = {}): Promise<Nameserver> {
     const loaded = loadConfig(configPath);
-    const snapshot = await build(loaded);
+    const health = new HealthMonitor({ clock: options.clock ?? systemClock, prober: options.prober, logger });
+    const snapshot = await build(loaded, health);
+    // Probes start with the config, not on the first query.
+    health.configure(monitoredPops(snapshot.routing), monitorSettings(loaded.config));
     const responder = new Responder(snapshot, { maxUdpPayload: loaded.config.dns.max_udp_payload });
     const server = new DnsServer(responder, {
       listen: listen ?? loaded.config.dns.listen,
@@ -37,7 +55,12 @@ export class Nameserver {
       logger,
     });
     await server.start();
-    const ns = new Nameserver(loaded.path, loaded, responder, server, logger, build);
+    // DNS answers even when the admin API cannot start (its port taken, say).
+    const admin = await startAdminApi(loaded.config.admin, { pops: health, logger, now: () => (options.clock ?? systemClock).now() }).catch((e: unknown) => {
+      logger.error({ err: e }, 'admin API not started');
+      return undefined;
+    });
+    const ns = new Nameserver(loaded.path, loaded, responder, server, logger, build, health, admin);
     if (loaded.config.dns.watch) ns.watchFiles();
     logger.info({ listen: server.bound.udp, version: snapshot.version, zones: snapshot.zones.zones.map((z) => z.origin.toString()) }, 'nameserver started');
     return ns;
@@ -47,7 +70,8 @@ export class Nameserver {
   async reload(): Promise<boolean> {
     try {
       const loaded = loadConfig(this.configPath);
-      const snapshot = await this.build(loaded);
+      const snapshot = await this.build(loaded, this.health);
+      this.health.configure(monitoredPops(snapshot.routing), monitorSettings(loaded.config));
       this.responder.swap(snapshot);
       this.loaded = loaded;
       this.logger.info({ version: snapshot.version }, 'reloaded');
@@ -92,6 +116,8 @@ export class Nameserver {
   async stop(): Promise<void> {
     clearTimeout(this.reloadTimer);
     for (const w of this.watchers) w.close();
+    this.health.stop();
+    await this.admin?.stop();
     await this.server.stop();
   }
 }

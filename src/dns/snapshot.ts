@@ -8,7 +8,9 @@ import { parseZoneFile } from './zone/parser.js';
 import { buildZone, type Zone } from './zone/zone.js';
 import type { DnsSnapshot } from './responder.js';
 import { compileGeoRouting } from '../routing/compile.js';
-import { ALWAYS_AVAILABLE, type GeoRouting, type PopAvailability } from '../routing/types.js';
+import type { GeoRouting } from '../routing/types.js';
+import { compileLastResorts } from '../health/last-resort.js';
+import { ALL_UP, type HealthView } from '../health/view.js';
 import { RRType } from './wire/constants.js';
 import { geoAnswerSource } from './geo-answers.js';
 import { nodeFor } from './zone/zone.js';
@@ -17,7 +19,7 @@ import { nodeFor } from './zone/zone.js';
  * Parses and checks every zone of a config, whole, before anything serves
  * from it (parse → validate → swap). Throws GeocdnErrors listing all problems.
  */
-export async function buildDnsSnapshot(loaded: LoadedConfig, availability: PopAvailability = ALWAYS_AVAILABLE): Promise<DnsSnapshot> {
+export async function buildDnsSnapshot(loaded: LoadedConfig, health: HealthView = ALL_UP): Promise<DnsSnapshot> {
   const errors: GeocdnError[] = [];
   const zones: Zone[] = [];
   const hash = createHash('sha256').update(readFileSync(loaded.path));
@@ -54,9 +56,11 @@ export async function buildDnsSnapshot(loaded: LoadedConfig, availability: PopAv
   const hasGeo = Object.keys(config.services ?? {}).length > 0 || config.director !== undefined;
   const routing = hasGeo ? await compileGeoRouting(config, loaded.resolvePath, { file: loaded.path }) : undefined;
   if (routing) placeServices(routing, zoneSet, loaded.path);
+  const last = routing ? compileLastResorts(config.health.last_resort, routing) : { byService: [], issues: [] };
+  if (last.issues.length > 0) throw new GeocdnErrors(last.issues.map((m) => new GeocdnError('GEOCDN_CONFIG_INVALID', m, { file: loaded.path })));
   return {
     zones: zoneSet,
-    geo: routing ? geoAnswerSource(routing, availability) : undefined,
+    geo: routing ? geoAnswerSource(routing, health, { failoverTtl: config.health.failover_ttl, lastResorts: last.byService }) : undefined,
     routing,
     version: hash.digest('hex').slice(0, 12),
   };

@@ -135,7 +135,7 @@ export class HealthMonitor implements HealthView {
       capacity: e.pop.capacity ?? null,
       state: this.stateOf(i),
       load: e.load ?? null,
-      shed: e.shed,
+      shed: this.shedding[i]!,
       lastProbe: e.lastProbe ?? null,
     }));
   }

@@ -44,6 +44,23 @@ export class FakeClock implements Clock {
     this.t = end;
   }
 
+  /**
+   * Moves time forward timer by timer, waiting for `settle` (the I/O the
+   * timers started) after each, so a probe's answer lands before its timeout.
+   */
+  async step(ms: number, settle: () => Promise<void>): Promise<void> {
+    const end = this.t + ms;
+    for (;;) {
+      let at = Infinity;
+      for (const timer of this.timers.values()) if (timer.at < at) at = timer.at;
+      if (at > end) break;
+      this.advance(Math.max(0, at - this.t));
+      await settle();
+    }
+    this.advance(end - this.t);
+    await settle();
+  }
+
   get pending(): number {
     return this.timers.size;
   }

@@ -1,4 +1,4 @@
-import { isIPv4 } from 'node:net';
+import { formatIp, parseIpv4, parseIpv6 } from '../../core/ip.js';
 import { RRType } from './constants.js';
 import { Name } from './name.js';
 import type { MessageWriter } from './writer.js';
@@ -232,70 +232,10 @@ export function quoteCharString(s: Uint8Array): string {
 }
 
 export function ipv6ToText(b: Uint8Array): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((b[i] << 8) | b[i + 1]);
-  // RFC 5952: compress the longest run (>= 2) of zero groups, the first one on ties.
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  return formatIp(6, b);
 }
 
 // ---------- building raw RDATA for the common address types ----------
 
-export function ipv4Bytes(text: string): Uint8Array | undefined {
-  if (!isIPv4(text)) return undefined;
-  return Uint8Array.from(text.split('.').map(Number));
-}
-
-/** Parses an IPv6 address (with `::` and an optional dotted IPv4 tail) to 16 bytes. */
-export function ipv6Bytes(text: string): Uint8Array | undefined {
-  if (!/^[0-9a-fA-F:.]+$/.test(text)) return undefined;
-  let head = text;
-  let v4tail: Uint8Array | undefined;
-  const lastColon = text.lastIndexOf(':');
-  if (text.indexOf('.', lastColon) >= 0) {
-    v4tail = ipv4Bytes(text.slice(lastColon + 1));
-    if (!v4tail) return undefined;
-    head = `${text.slice(0, lastColon + 1)}0:0`;
-  }
-  const halves = head.split('::');
-  if (halves.length > 2) return undefined;
-  const parse = (s: string): number[] | undefined => {
-    if (s === '') return [];
-    const out: number[] = [];
-    for (const g of s.split(':')) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
-      out.push(parseInt(g, 16));
-    }
-    return out;
-  };
-  const left = parse(halves[0]);
-  const right = halves.length === 2 ? parse(halves[1]) : [];
-  if (!left || !right) return undefined;
-  let groups: number[];
-  if (halves.length === 2) {
-    const fill = 8 - left.length - right.length;
-    if (fill < 1) return undefined;
-    groups = [...left, ...new Array<number>(fill).fill(0), ...right];
-  } else {
-    groups = left;
-  }
-  if (groups.length !== 8) return undefined;
-  const out = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    out[i * 2] = g >> 8;
-    out[i * 2 + 1] = g & 0xff;
-  });
-  if (v4tail) out.set(v4tail, 12);
-  return out;
-}
-
+export const ipv4Bytes = parseIpv4;
+export const ipv6Bytes = parseIpv6;

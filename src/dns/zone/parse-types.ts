@@ -1,4 +1,4 @@
-import { RRClass } from '../wire/constants.js';
+import { RRClass, RRType } from '../wire/constants.js';
 import { ZoneSyntaxError } from './parse-fields.js';
 
 /**
@@ -6,24 +6,9 @@ import { ZoneSyntaxError } from './parse-fields.js';
  * layer's table holds only what the server needs; a zone file can name more.
  */
 export const ZoneType = {
-  A: 1,
-  NS: 2,
-  CNAME: 5,
-  SOA: 6,
-  PTR: 12,
-  HINFO: 13,
-  MX: 15,
-  TXT: 16,
-  AAAA: 28,
-  SRV: 33,
-  NAPTR: 35,
-  DNAME: 39,
-  DS: 43,
-  SSHFP: 44,
-  DNSKEY: 48,
-  TLSA: 52,
-  SPF: 99,
-  CAA: 257,
+  A: RRType.A, NS: RRType.NS, CNAME: RRType.CNAME, SOA: RRType.SOA, PTR: RRType.PTR, HINFO: RRType.HINFO,
+  MX: RRType.MX, TXT: RRType.TXT, AAAA: RRType.AAAA, SRV: RRType.SRV, NAPTR: RRType.NAPTR, DNAME: RRType.DNAME,
+  DS: RRType.DS, SSHFP: RRType.SSHFP, DNSKEY: RRType.DNSKEY, TLSA: RRType.TLSA, SPF: RRType.SPF, CAA: RRType.CAA,
 } as const;
 
 /** Registered types we only accept in the RFC 3597 generic form. */
