@@ -265,3 +265,44 @@ describe('reload', () => {
     }
   });
 });
+
+describe('listening', () => {
+  test('IPv6: UDP and TCP on [::1]', async (t) => {
+    const { createSocket } = await import('node:dgram');
+    const probe = createSocket('udp6');
+    const v6 = await new Promise<boolean>((res) => {
+      probe.once('error', () => res(false));
+      probe.bind(0, '::1', () => res(true));
+    });
+    probe.close();
+    if (!v6) {
+      t.skip('no IPv6 loopback (::1) on this machine');
+      return;
+    }
+    const ns = await startNameserver({ 'example.test.zone': exampleZone }, exampleConfig, '[::1]:0');
+    try {
+      const packet = encodeQuery('cdn.example.test', RRType.A, { id: 7 });
+      const udp = decodeMessage((await udpExchange(ns.port, packet, '::1'))!);
+      assert.equal(text(udp.answers[0]), '192.0.2.80');
+      const [tcp] = await tcpExchange(ns.port, [packet], '::1');
+      assert.equal(decodeMessage(tcp).answers.length, 1);
+    } finally {
+      await ns.stop();
+    }
+  });
+
+  test('a zone file edited on disk is picked up without a signal', async () => {
+    const t = await startNameserver({ 'example.test.zone': exampleZone }, exampleConfig.replace('watch: false', 'watch: true'));
+    try {
+      writeFileSync(join(t.dir, 'example.test.zone'), exampleZone.replace('192.0.2.80', '192.0.2.82'));
+      let answer = '';
+      for (let i = 0; i < 50 && answer !== '192.0.2.82'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        answer = text((await query(t.port, 'cdn.example.test', RRType.A)).answers[0]);
+      }
+      assert.equal(answer, '192.0.2.82');
+    } finally {
+      await t.stop();
+    }
+  });
+});

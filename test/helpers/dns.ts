@@ -82,11 +82,11 @@ export interface TestNameserver {
 }
 
 /** Writes a config and zone files into a temp dir and starts a nameserver on a free port. */
-export async function startNameserver(files: Record<string, string>, configYaml: string): Promise<TestNameserver> {
+export async function startNameserver(files: Record<string, string>, configYaml: string, listen = '127.0.0.1:0'): Promise<TestNameserver> {
   const dir = mkdtempSync(join(tmpdir(), 'geocdn-test-'));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   writeFileSync(join(dir, 'geocdn.yaml'), configYaml);
-  const ns = await Nameserver.start(join(dir, 'geocdn.yaml'), createLogger('test', 'silent'), undefined, ['127.0.0.1:0']);
+  const ns = await Nameserver.start(join(dir, 'geocdn.yaml'), createLogger('test', 'silent'), undefined, [listen]);
   return { ns, port: ns.server.bound.udp[0].port, dir, stop: () => ns.stop() };
 }
 
