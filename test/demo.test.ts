@@ -16,8 +16,11 @@ test('geocdn demo --check: every step of the printed tour behaves as printed', (
 
 test("the README's quick start shows commands the tour prints", () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const tour = printTour(5353);
-  for (const line of readme.split('\n').filter((l) => l.startsWith('dig @127.0.0.1 -p 5353'))) {
+  const tour = printTour({ dns: 5353, http: 8080, admin: 8053 });
+  const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('\n## ', readme.indexOf('## Quick start') + 1));
+  const commands = quickStart.split('\n').filter((l) => l.startsWith('dig @127.0.0.1 -p 5353') || l.startsWith('curl '));
+  assert.ok(commands.length >= 4, 'the README shows the tour');
+  for (const line of commands) {
     const command = line.split('#')[0].trim();
     assert.ok(tour.includes(command), `README command not in the tour: ${command}`);
   }

@@ -1,23 +1,24 @@
-import { fileURLToPath } from 'node:url';
 import { createLogger } from '../core/log.js';
-import { Nameserver } from '../dns/nameserver.js';
+import { portsFrom, startDemo, type DemoPorts } from '../demo/run.js';
 import { checkTour, printTour } from '../demo/tour.js';
 import { type Command, parseOptions } from './command.js';
-
-const demoConfig = fileURLToPath(new URL('../../examples/demo.yaml', import.meta.url));
 
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'run the demo CDN on loopback (what `npm start` does)',
   help: `Usage: geocdn demo [--port N] [--check]
 
-Starts the demo on loopback, with nothing to install and no root:
-the GeoDNS nameserver on 127.0.0.1:5353 with the example zone and a geo
-service over three POPs (examples/demo.yaml).
-Prints commands to try. Ctrl-C stops it.
+Starts the whole demo CDN in this process, on loopback, with nothing to
+install and no root (examples/demo.yaml):
+  - an origin on 127.0.0.1:9080 (pages, images, an API, a large file)
+  - three POPs, each a caching edge: eu-milan 127.0.0.2:8080,
+    us-newyork 127.0.0.3:8080, ap-singapore 127.0.0.4:8080
+  - the GeoDNS nameserver on 127.0.0.1:5353, probing the edges
+  - its admin API on 127.0.0.1:8053 (token demo-token-only-for-loopback)
+Prints a tour of commands to try. Ctrl-C stops everything.
 
 Options:
-  -p, --port N   DNS port (default 5353)
+  -p, --port N   move every port: DNS N, edges N+1, origin N+2, admin N+3
       --check    run the printed tour itself and exit non-zero if any step
                  does not behave as printed
 
@@ -27,19 +28,19 @@ Examples:
   geocdn demo --check --port 15353`,
   async run(argv) {
     const { values } = parseOptions(argv, { port: { type: 'string', short: 'p' }, check: { type: 'boolean' } });
-    const port = Number(values.port ?? 5353);
+    const ports = portsFrom(values.port === undefined ? undefined : Number(values.port));
     const logger = createLogger('demo', process.env.GEOCDN_LOG_LEVEL ?? 'warn');
-    const ns = await Nameserver.start(demoConfig, logger, undefined, [`127.0.0.1:${port}`]);
+    const demo = await startDemo(ports, logger);
     if (values.check) {
-      const { ok, lines } = await checkTour(port);
+      const { ok, lines } = await checkTour(ports);
       console.log(lines.join('\n'));
-      await ns.stop();
+      await demo.stop();
       console.log(ok ? 'demo check: every step behaved as printed' : 'demo check: FAILED');
       return ok ? 0 : 1;
     }
-    console.log(banner(port));
+    console.log(banner(ports));
     await new Promise<void>((resolve) => {
-      const stop = () => void ns.stop().then(resolve);
+      const stop = () => void demo.stop().then(resolve);
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
@@ -48,13 +49,16 @@ Examples:
   },
 };
 
-export function banner(port: number): string {
-  return `geocdn demo is running: the nameserver answers for example.test on 127.0.0.1:${port} (UDP and TCP),
-with cdn.example.test routed between three POPs: eu-milan 127.0.0.2, us-newyork 127.0.0.3, ap-singapore 127.0.0.4.
+export function banner(p: DemoPorts): string {
+  return `geocdn demo is running on loopback:
+  origin        127.0.0.1:${p.origin}
+  POP edges     eu-milan 127.0.0.2:${p.http}, us-newyork 127.0.0.3:${p.http}, ap-singapore 127.0.0.4:${p.http}
+  nameserver    127.0.0.1:${p.dns} (UDP and TCP), cdn.example.test routed between the three POPs
+  admin API     127.0.0.1:${p.admin} (token demo-token-only-for-loopback)
 
 Try:
-${printTour(port)}
-  node dist/cli.js lookup 8.8.8.8 --config examples/demo.yaml   # the same decision, explained
+${printTour(p)}
+  node dist/cli.js lookup 8.8.8.8 --config examples/demo.yaml
 
 Press Ctrl-C to stop.`;
 }

@@ -1,4 +1,5 @@
 import { createSocket } from 'node:dgram';
+import { request } from 'node:http';
 import { Rcode, RRType } from '../dns/wire/constants.js';
 import { decodeMessage, encodeQuery, type Message } from '../dns/wire/message.js';
 import { rdataToText } from '../dns/wire/rdata.js';
@@ -8,15 +9,33 @@ import { rdataToText } from '../dns/wire/rdata.js';
  * show. `geocdn demo` prints the steps; `geocdn demo --check` runs them and
  * fails on the first that does not behave as printed.
  */
-export interface TourStep {
-  /** The command as printed, with {port} for the DNS port. */
+export type TourStep = DnsStep | HttpStep;
+
+interface StepBase {
+  /** The command as printed, with {dns}, {http} and {admin} for the demo's ports. */
   command: string;
   comment: string;
+}
+
+interface DnsStep extends StepBase {
+  kind: 'dns';
   /** The same question, asked with geocdn's own client. */
   query: { name: string; type: number; subnet?: string; tcp?: boolean };
   /** Returns what is wrong with the answer, or undefined. */
   expect(m: Message): string | undefined;
 }
+
+interface HttpStep extends StepBase {
+  kind: 'http';
+  /** The same request, made with node's client: to `address` on the edge (or admin) port. */
+  request: { address: string; port: 'http' | 'admin'; method?: string; path: string; host?: string; headers?: Record<string, string> };
+  expect(status: number, headers: Record<string, string | string[] | undefined>): string | undefined;
+}
+
+const TOKEN = 'Authorization: Bearer demo-token-only-for-loopback';
+const curlEdge = (ip: string) => `curl -sI --resolve cdn.example.test:{http}:${ip} http://cdn.example.test:{http}`;
+const cacheStatus = (want: string) => (status: number, h: Record<string, string | string[] | undefined>) =>
+  h['x-cache-status'] === want ? undefined : `expected X-Cache-Status: ${want}, got ${String(h['x-cache-status'])} (HTTP ${status})`;
 
 const answers = (m: Message, type: number = RRType.A): string[] =>
   m.answers.filter((r) => r.type === type).map((r) => rdataToText(r.type, r.data));
@@ -25,97 +44,189 @@ const want = (cond: boolean, what: string): string | undefined => (cond ? undefi
 
 export const tourSteps: TourStep[] = [
   {
-    command: 'dig @127.0.0.1 -p {port} cdn.example.test +subnet=8.8.8.0/24',
+    kind: 'dns',
+    command: 'dig @127.0.0.1 -p {dns} cdn.example.test +subnet=8.8.8.0/24',
     comment: 'a US client: us-newyork (127.0.0.3), with the ECS scope',
     query: { name: 'cdn.example.test', type: RRType.A, subnet: '8.8.8.0/24' },
     expect: (m) => want(answers(m).join() === '127.0.0.3' && (m.edns?.ecs?.scopePrefix ?? 0) > 0, 'expected 127.0.0.3 with a non-zero ECS scope'),
   },
   {
-    command: 'dig @127.0.0.1 -p {port} cdn.example.test +subnet=185.178.92.0/24',
+    kind: 'dns',
+    command: 'dig @127.0.0.1 -p {dns} cdn.example.test +subnet=185.178.92.0/24',
     comment: 'an Italian client: eu-milan (127.0.0.2)',
     query: { name: 'cdn.example.test', type: RRType.A, subnet: '185.178.92.0/24' },
     expect: (m) => want(answers(m).join() === '127.0.0.2', 'expected 127.0.0.2'),
   },
   {
-    command: 'dig @127.0.0.1 -p {port} cdn.example.test +subnet=139.130.4.0/24',
+    kind: 'dns',
+    command: 'dig @127.0.0.1 -p {dns} cdn.example.test +subnet=139.130.4.0/24',
     comment: 'Australia: the nearest POP, ap-singapore (127.0.0.4)',
     query: { name: 'cdn.example.test', type: RRType.A, subnet: '139.130.4.0/24' },
     expect: (m) => want(answers(m).join() === '127.0.0.4', 'expected 127.0.0.4'),
   },
   {
-    command: 'dig @127.0.0.1 -p {port} www.example.test +subnet=8.8.8.0/24',
+    kind: 'dns',
+    command: 'dig @127.0.0.1 -p {dns} www.example.test +subnet=8.8.8.0/24',
     comment: 'a CNAME into the geo service',
     query: { name: 'www.example.test', type: RRType.A, subnet: '8.8.8.0/24' },
     expect: (m) => want(answers(m, RRType.CNAME).join() === 'cdn.example.test.' && answers(m).join() === '127.0.0.3', 'expected CNAME cdn.example.test. then 127.0.0.3'),
   },
   {
-    command: 'dig @127.0.0.1 -p {port} director.example.test TXT +subnet=8.8.8.0/24',
+    kind: 'dns',
+    command: 'dig @127.0.0.1 -p {dns} director.example.test TXT +subnet=8.8.8.0/24',
     comment: 'how the CDN sees a client, and why this POP',
     query: { name: 'director.example.test', type: RRType.TXT, subnet: '8.8.8.0/24' },
     expect: (m) => want(/"ip 8\.8\.8\.0\/24 v4 .*country us usa.*" "pop us-newyork rule country:US/.test(answers(m, RRType.TXT).join()), 'expected the director TXT for a US client'),
   },
   {
-    command: 'dig @127.0.0.1 -p {port} example.test SOA',
+    kind: 'dns',
+    command: 'dig @127.0.0.1 -p {dns} example.test SOA',
     comment: 'the zone apex, authoritative (flags: qr aa)',
     query: { name: 'example.test', type: RRType.SOA },
     expect: (m) => want(m.aa && !m.ra && answers(m, RRType.SOA).length === 1, 'expected one SOA with AA set and RA clear'),
   },
   {
-    command: 'dig @127.0.0.1 -p {port} nope.example.test',
+    kind: 'dns',
+    command: 'dig @127.0.0.1 -p {dns} nope.example.test',
     comment: 'NXDOMAIN, with the SOA for negative caching',
     query: { name: 'nope.example.test', type: RRType.A },
     expect: (m) => want(m.rcode === Rcode.NXDOMAIN && m.authority[0]?.type === RRType.SOA, 'expected NXDOMAIN with the SOA in authority'),
   },
   {
-    command: 'dig @127.0.0.1 -p {port} anything.wild.example.test',
+    kind: 'dns',
+    command: 'dig @127.0.0.1 -p {dns} anything.wild.example.test',
     comment: 'a wildcard answer',
     query: { name: 'anything.wild.example.test', type: RRType.A },
     expect: (m) => want(answers(m).join() === '127.0.0.9', 'expected 127.0.0.9 from *.wild'),
   },
   {
-    command: 'dig @127.0.0.1 -p {port} www.sub.example.test',
+    kind: 'dns',
+    command: 'dig @127.0.0.1 -p {dns} www.sub.example.test',
     comment: 'a referral to a delegated subzone, with glue',
     query: { name: 'www.sub.example.test', type: RRType.A },
     expect: (m) => want(!m.aa && m.authority[0]?.type === RRType.NS && m.additional.length > 0, 'expected a referral: AA clear, NS and glue'),
   },
   {
-    command: 'dig @127.0.0.1 -p {port} long.example.test TXT +tcp',
+    kind: 'dns',
+    command: 'dig @127.0.0.1 -p {dns} long.example.test TXT +tcp',
     comment: 'a long TXT record, over TCP',
     query: { name: 'long.example.test', type: RRType.TXT, tcp: true },
     expect: (m) => want(answers(m, RRType.TXT).join().split('" "').length >= 2, 'expected a TXT split into several strings'),
   },
   {
-    command: 'dig @127.0.0.1 -p {port} example.com',
+    kind: 'dns',
+    command: 'dig @127.0.0.1 -p {dns} example.com',
     comment: 'REFUSED: never an open resolver',
     query: { name: 'example.com', type: RRType.A },
     expect: (m) => want(m.rcode === Rcode.REFUSED, 'expected REFUSED'),
   },
+  {
+    kind: 'http',
+    command: `${curlEdge('127.0.0.3')}/`,
+    comment: 'through the New York edge: X-Cache-Status: MISS the first time...',
+    request: { address: '127.0.0.3', port: 'http', method: 'HEAD', path: '/', host: 'cdn.example.test' },
+    expect: cacheStatus('MISS'),
+  },
+  {
+    kind: 'http',
+    command: `${curlEdge('127.0.0.3')}/`,
+    comment: '...and HIT the second: the origin is not asked again',
+    request: { address: '127.0.0.3', port: 'http', method: 'HEAD', path: '/', host: 'cdn.example.test' },
+    expect: cacheStatus('HIT'),
+  },
+  {
+    kind: 'http',
+    command: `${curlEdge('127.0.0.3')}/api/time`,
+    comment: 'an API path never comes from the cache: BYPASS',
+    request: { address: '127.0.0.3', port: 'http', method: 'HEAD', path: '/api/time', host: 'cdn.example.test' },
+    expect: cacheStatus('BYPASS'),
+  },
+  {
+    kind: 'http',
+    command: `curl -s -o /dev/null -w '%{http_code} %{size_download}\\n' --resolve cdn.example.test:{http}:127.0.0.2 http://cdn.example.test:{http}/big.bin`,
+    comment: 'an 8 MiB file, streamed through the Milan edge into its cache',
+    request: { address: '127.0.0.2', port: 'http', path: '/big.bin', host: 'cdn.example.test' },
+    expect: (status) => (status === 200 ? undefined : `expected 200, got ${status}`),
+  },
+  {
+    kind: 'http',
+    command: `curl -s -r 0-99 -o /dev/null -w '%{http_code}\\n' --resolve cdn.example.test:{http}:127.0.0.2 http://cdn.example.test:{http}/big.bin`,
+    comment: 'a range of it, answered 206 from the cache',
+    request: { address: '127.0.0.2', port: 'http', path: '/big.bin', host: 'cdn.example.test', headers: { range: 'bytes=0-99' } },
+    expect: (status) => (status === 206 ? undefined : `expected 206, got ${status}`),
+  },
+  {
+    kind: 'http',
+    command: `curl -s -X POST -H '${TOKEN}' http://127.0.0.1:{admin}/v1/pops/us-newyork/drain`,
+    comment: 'drain the New York POP (or: node dist/cli.js drain us-newyork -c examples/demo.yaml)',
+    request: { address: '127.0.0.1', port: 'admin', method: 'POST', path: '/v1/pops/us-newyork/drain', headers: { authorization: 'Bearer demo-token-only-for-loopback' } },
+    expect: (status) => (status === 200 ? undefined : `expected 200, got ${status}`),
+  },
+  {
+    kind: 'dns',
+    command: 'dig @127.0.0.1 -p {dns} cdn.example.test +subnet=8.8.8.0/24',
+    comment: 'US clients now go to eu-milan (127.0.0.2), with the short failover TTL',
+    query: { name: 'cdn.example.test', type: RRType.A, subnet: '8.8.8.0/24' },
+    expect: (m) => want(answers(m).join() === '127.0.0.2' && m.answers[0]?.ttl === 5, 'expected 127.0.0.2 with TTL 5'),
+  },
+  {
+    kind: 'http',
+    command: `curl -s -X POST -H '${TOKEN}' http://127.0.0.1:{admin}/v1/pops/us-newyork/undrain`,
+    comment: 'and back',
+    request: { address: '127.0.0.1', port: 'admin', method: 'POST', path: '/v1/pops/us-newyork/undrain', headers: { authorization: 'Bearer demo-token-only-for-loopback' } },
+    expect: (status) => (status === 200 ? undefined : `expected 200, got ${status}`),
+  },
 ];
 
-export function printTour(port: number): string {
-  const width = Math.max(...tourSteps.map((s) => s.command.replace('{port}', String(port)).length));
-  return tourSteps.map((s) => `  ${s.command.replace('{port}', String(port)).padEnd(width)}  # ${s.comment}`).join('\n');
+export interface TourPorts {
+  dns: number;
+  http: number;
+  admin: number;
+}
+
+const fill = (command: string, p: TourPorts) =>
+  command.replaceAll('{dns}', String(p.dns)).replaceAll('{http}', String(p.http)).replaceAll('{admin}', String(p.admin));
+
+export function printTour(p: TourPorts): string {
+  const lines = tourSteps.map((s) => fill(s.command, p));
+  const width = Math.min(100, Math.max(...lines.map((l) => l.length)));
+  return tourSteps.map((s, i) => `  ${lines[i].padEnd(width)}  # ${s.comment}`).join('\n');
 }
 
 /** Runs every step against the demo; returns one line per step and whether all passed. */
-export async function checkTour(port: number): Promise<{ ok: boolean; lines: string[] }> {
+export async function checkTour(p: TourPorts): Promise<{ ok: boolean; lines: string[] }> {
   const lines: string[] = [];
   let ok = true;
   for (const step of tourSteps) {
-    const command = step.command.replace('{port}', String(port));
     let problem: string | undefined;
     try {
-      problem = step.expect(await ask(port, step.query));
+      if (step.kind === 'dns') problem = step.expect(await ask(p.dns, step.query));
+      else {
+        const { status, headers } = await httpAsk(step.request, step.request.port === 'http' ? p.http : p.admin);
+        problem = step.expect(status, headers);
+      }
     } catch (e) {
       problem = (e as Error).message;
     }
     if (problem) ok = false;
-    lines.push(`${problem ? 'FAIL' : 'ok  '}  ${command}${problem ? `  -- ${problem}` : ''}`);
+    lines.push(`${problem ? 'FAIL' : 'ok  '}  ${fill(step.command, p)}${problem ? `  -- ${problem}` : ''}`);
   }
   return { ok, lines };
 }
 
-async function ask(port: number, q: TourStep['query']): Promise<Message> {
+function httpAsk(r: HttpStep['request'], port: number): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: r.address, port, method: r.method ?? 'GET', path: r.path, headers: { ...(r.host ? { host: `${r.host}:${port}` } : {}), ...r.headers }, timeout: 5000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function ask(port: number, q: DnsStep['query']): Promise<Message> {
   let ecs;
   if (q.subnet) {
     const [addr, len] = q.subnet.split('/');

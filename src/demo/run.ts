@@ -1,0 +1,85 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../config/load.js';
+import type { Logger } from '../core/log.js';
+import { Nameserver } from '../dns/nameserver.js';
+import { createEdgeServer, type EdgeServer } from '../edge/server.js';
+import { type DemoOrigin, startDemoOrigin } from './origin.js';
+
+export const demoConfigPath = fileURLToPath(new URL('../../examples/demo.yaml', import.meta.url));
+
+/** The demo's ports: DNS, the edges (on 127.0.0.2-4), the origin and the admin API. */
+export interface DemoPorts {
+  dns: number;
+  http: number;
+  origin: number;
+  admin: number;
+}
+
+export const DEFAULT_PORTS: DemoPorts = { dns: 5353, http: 8080, origin: 9080, admin: 8053 };
+
+export function portsFrom(base: number | undefined): DemoPorts {
+  return base === undefined ? DEFAULT_PORTS : { dns: base, http: base + 1, origin: base + 2, admin: base + 3 };
+}
+
+export interface Demo {
+  ports: DemoPorts;
+  configPath: string;
+  adminToken: string;
+  origin: DemoOrigin;
+  edges: EdgeServer[];
+  nameserver: Nameserver;
+  stop(): Promise<void>;
+}
+
+/**
+ * examples/demo.yaml as written, or a copy with its ports moved (and the zone
+ * path made absolute) when the demo runs on other ports.
+ */
+function configFor(ports: DemoPorts): string {
+  if (ports === DEFAULT_PORTS) return demoConfigPath;
+  const text = readFileSync(demoConfigPath, 'utf8')
+    .replaceAll(':5353', `:${ports.dns}`)
+    .replaceAll(':8080', `:${ports.http}`)
+    .replaceAll(':9080', `:${ports.origin}`)
+    .replaceAll(':8053', `:${ports.admin}`)
+    .replace('file: zones/', `file: ${resolve(dirname(demoConfigPath), 'zones')}/`);
+  const path = join(mkdtempSync(join(tmpdir(), 'geocdn-demo-')), 'demo.yaml');
+  writeFileSync(path, text);
+  return path;
+}
+
+/** Starts the origin, an edge per POP, then the nameserver (whose probes find the edges up). */
+export async function startDemo(ports: DemoPorts, logger: Logger): Promise<Demo> {
+  const configPath = configFor(ports);
+  const { config } = loadConfig(configPath);
+  const origin = await startDemoOrigin(ports.origin);
+  const edges: EdgeServer[] = [];
+  try {
+    for (const pop of Object.keys(config.edge.pops)) {
+      const edge = createEdgeServer({ config, log: logger.child({ node: `edge-${pop}` }), pop });
+      await edge.listen();
+      edges.push(edge);
+    }
+    const nameserver = await Nameserver.start(configPath, logger.child({ node: 'dns' }));
+    return {
+      ports,
+      configPath,
+      adminToken: process.env.GEOCDN_ADMIN_TOKEN ?? config.admin.token ?? '',
+      origin,
+      edges,
+      nameserver,
+      stop: async () => {
+        await nameserver.stop();
+        await Promise.all(edges.map((e) => e.close()));
+        await origin.close();
+      },
+    };
+  } catch (e) {
+    await Promise.all(edges.map((x) => x.close()));
+    await origin.close();
+    throw e;
+  }
+}
