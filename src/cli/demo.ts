@@ -58,6 +58,7 @@ export function banner(p: DemoPorts): string {
 
 Try:
 ${printTour(p)}
+  # the same routing decision, explained
   node dist/cli.js lookup 8.8.8.8 --config examples/demo.yaml
 
 Press Ctrl-C to stop.`;

@@ -188,9 +188,7 @@ const fill = (command: string, p: TourPorts) =>
   command.replaceAll('{dns}', String(p.dns)).replaceAll('{http}', String(p.http)).replaceAll('{admin}', String(p.admin));
 
 export function printTour(p: TourPorts): string {
-  const lines = tourSteps.map((s) => fill(s.command, p));
-  const width = Math.min(100, Math.max(...lines.map((l) => l.length)));
-  return tourSteps.map((s, i) => `  ${lines[i].padEnd(width)}  # ${s.comment}`).join('\n');
+  return tourSteps.map((s) => `  # ${s.comment}\n  ${fill(s.command, p)}`).join('\n');
 }
 
 /** Runs every step against the demo; returns one line per step and whether all passed. */
