@@ -75,6 +75,11 @@ export function httpRatios(tsvText) {
   return lines.join('\n');
 }
 
+const tsvText = readFileSync(tsv, 'utf8');
+if (!/^edge\twrk\t/m.test(tsvText) || /^edge\twrk\t\S+\tn\/a/m.test(tsvText)) {
+  console.error('bench:http: the edge was not measured (it did not start or did not answer); see its log lines above.');
+  process.exit(1);
+}
 console.log('\nCache-HIT requests/second, geocdn edge vs the peers (same run, same pinned core):\n');
-console.log(httpRatios(readFileSync(tsv, 'utf8')));
+console.log(httpRatios(tsvText));
 process.exit(run.status ?? 1);

@@ -109,4 +109,27 @@ describe('edge: request collapsing', () => {
     assert.equal((await en).text, 'en');
     assert.equal((await de).text, 'de');
   });
+
+  it('a joiner of another variant is not served the variant the leader revalidated', async () => {
+    const release = gate();
+    origin.route('/variant-reval', async (req, res) => {
+      const lang = String(req.headers['accept-language']);
+      if (req.headers['if-none-match'] === `"${lang}"`) {
+        await release.promise;
+        res.writeHead(304, { etag: `"${lang}"`, 'cache-control': 'max-age=0', vary: 'accept-language' });
+        return void res.end();
+      }
+      res.writeHead(200, { 'cache-control': 'max-age=0', etag: `"${lang}"`, vary: 'accept-language' });
+      res.end(lang);
+    });
+    await get(edge, '/variant-reval', { headers: { 'accept-language': 'en' } });
+    const before = origin.count('/variant-reval');
+    const en = get(edge, '/variant-reval', { headers: { 'accept-language': 'en' } });
+    await until(() => origin.count('/variant-reval') === before + 1, 'the en revalidation');
+    const fr = get(edge, '/variant-reval', { headers: { 'accept-language': 'fr' } });
+    await until(() => edge.context.stats.inflight >= 2, 'fr to join');
+    release.open();
+    assert.equal((await en).headers['x-cache-status'], 'REVALIDATED');
+    assert.equal((await fr).text, 'fr');
+  });
 });

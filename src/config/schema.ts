@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clusterSectionSchema } from './cluster-schema.js';
 import { dnsSectionSchema, zoneEntrySchema } from './dns-schema.js';
 import { edgeSectionSchema, sitesSectionSchema } from './edge-schema.js';
 import { checkGeoConfig, geoConfigShape } from './geo-schema.js';
@@ -16,6 +17,7 @@ export const configSchema = z
     sites: sitesSectionSchema.default({}),
     ...geoConfigShape,
     ...healthConfigShape,
+    cluster: clusterSectionSchema.optional(),
   })
   .strict()
   .superRefine(checkGeoConfig);

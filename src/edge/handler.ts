@@ -126,9 +126,14 @@ export function createRequestHandler(ctx: EdgeContext): (req: IncomingMessage, r
           return;
         }
         case 'revalidated':
-          return serveStored(rq, head.obj, { status: 'REVALIDATED', ttl: ttlOf(head.obj) });
         case 'stale':
-          return serveStored(rq, head.obj, { status: 'STALE', reason: head.reason, fwdStatus: head.fwdStatus, ttl: ttlOf(head.obj) });
+          if (collapsed && head.obj.meta.key !== fullKey(rq.primary, secondaryKey(head.obj.meta.vary, req.headers))) {
+            // the leader refreshed another variant than ours
+            return serveFill(rq, lead(rq, undefined, false), 'vary-miss', false, true);
+          }
+          return head.kind === 'revalidated'
+            ? serveStored(rq, head.obj, { status: 'REVALIDATED', ttl: ttlOf(head.obj) })
+            : serveStored(rq, head.obj, { status: 'STALE', reason: head.reason, fwdStatus: head.fwdStatus, ttl: ttlOf(head.obj) });
         case 'pass':
           if (leader && !head.claimed) {
             head.claimed = true;
