@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { httpRatios } from './tables.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const script = resolve(root, '../shared/tools/http-peers.sh');
@@ -54,25 +55,6 @@ rmSync(work, { recursive: true, force: true });
 if (!existsSync(tsv)) {
   console.error('bench:http: no results were written');
   process.exit(run.status || 1);
-}
-
-/** Markdown table: the edge's HIT req/s per size, and its ratio to each peer measured in the same run. */
-export function httpRatios(tsvText) {
-  const rows = tsvText.trim().split('\n').slice(1).map((l) => l.split('\t')).filter((r) => r[1] === 'wrk');
-  const rps = new Map(rows.map(([peer, , size, q]) => [`${peer}/${size}`, Number(q)]));
-  const sizes = [...new Set(rows.map((r) => r[2]))];
-  const peers = [...new Set(rows.map((r) => r[0]))].filter((p) => p !== 'edge');
-  const lines = ['| size | edge req/s | ' + peers.map((p) => `${p} req/s | edge/${p}`).join(' | ') + ' |'];
-  lines.push('|' + ' --- |'.repeat(2 + peers.length * 2));
-  for (const s of sizes) {
-    const e = rps.get(`edge/${s}`);
-    const cells = peers.map((p) => {
-      const v = rps.get(`${p}/${s}`);
-      return `${v || 'n/a'} | ${e && v ? (e / v).toFixed(2) + '×' : 'n/a'}`;
-    });
-    lines.push(`| ${s} | ${e || 'n/a'} | ${cells.join(' | ')} |`);
-  }
-  return lines.join('\n');
 }
 
 const tsvText = readFileSync(tsv, 'utf8');
