@@ -27,11 +27,12 @@ function stripSlash(url: string): string {
 export type AdminReply = { ok: true; status: number; body: Record<string, unknown> } | { ok: false; status: number; error: string };
 
 /** One admin API call; never throws (a nameserver that does not answer is one row of the output). */
-export async function adminCall(baseUrl: string, method: string, path: string, token: string, timeoutMs = 5_000): Promise<AdminReply> {
+export async function adminCall(baseUrl: string, method: string, path: string, token: string, timeoutMs = 5_000, payload?: unknown): Promise<AdminReply> {
   try {
     const res = await fetch(`${baseUrl}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
       signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await res.text();

@@ -3,6 +3,7 @@ import type { AdminSection } from '../config/health-schema.js';
 import type { Logger } from '../core/log.js';
 import { adminToken, TOKEN_ENV } from './client.js';
 import { addLivenessRoute, addPopRoutes, type PopControl } from './pops.js';
+import { addPurgeRoute, type PurgeIssuer } from './purge.js';
 import { AdminRouter } from './router.js';
 import { AdminServer } from './server.js';
 
@@ -13,6 +14,8 @@ export interface AdminDeps {
   /** Names this node in answers; default the host name. */
   node?: string;
   env?: NodeJS.ProcessEnv;
+  /** POST /v1/purge, when this node is on a cluster bus. */
+  purge?: PurgeIssuer;
 }
 
 /** The nameserver's admin API, or undefined when it is off (`listen: false`, or no token to check). */
@@ -28,6 +31,7 @@ export async function startAdminApi(section: AdminSection, deps: AdminDeps): Pro
   const router = new AdminRouter();
   addLivenessRoute(router, node, now(), now);
   addPopRoutes(router, deps.pops, node, now);
+  if (deps.purge) addPurgeRoute(router, deps.purge, node);
   const server = await AdminServer.start({ listen: section.listen, token, router, logger: deps.logger });
   deps.logger.info({ url: server.url }, 'admin API listening');
   return server;

@@ -1,3 +1,4 @@
+import { attachEdgeToCluster } from '../cluster/attach-edge.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../core/log.js';
 import { createEdgeServer } from '../edge/server.js';
@@ -38,9 +39,10 @@ Examples:
     const log = createLogger(values.pop ? `edge-${values.pop}` : 'edge');
     const edge = createEdgeServer({ config, log, pop: values.pop, listen: values.listen });
     const addr = await edge.listen();
+    const cluster = await attachEdgeToCluster(config.cluster, edge.context.store, values.pop, log);
     log.info({ address: `${addr.host}:${addr.port}`, sites: Object.keys(config.sites) }, 'edge listening');
     await new Promise<void>((resolve) => {
-      const stop = (): void => void edge.close().then(resolve);
+      const stop = (): void => void Promise.all([edge.close(), cluster?.stop()]).then(() => resolve());
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });

@@ -5,7 +5,8 @@ import { dnsCommand } from './dns.js';
 import { drainCommand } from './drain.js';
 import { edgeCommand } from './edge.js';
 import { lookupCommand } from './lookup.js';
+import { purgeCommand } from './purge.js';
 import { statusCommand } from './status.js';
 
 /** Every subcommand, in the order `geocdn --help` lists them. */
-export const commands: Command[] = [demoCommand, dnsCommand, checkCommand, edgeCommand, lookupCommand, statusCommand, drainCommand];
+export const commands: Command[] = [demoCommand, dnsCommand, checkCommand, edgeCommand, lookupCommand, statusCommand, drainCommand, purgeCommand];

@@ -4,6 +4,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
 import type { Logger } from '../core/log.js';
+import { createMemoryBus } from '../cluster/memory-bus.js';
+import type { ClusterSetup } from '../cluster/create.js';
+import { memoryCursor } from '../cluster/cursor.js';
+import { linkEdge } from '../cluster/edge-link.js';
 import { Nameserver } from '../dns/nameserver.js';
 import { createEdgeServer, type EdgeServer } from '../edge/server.js';
 import { type DemoOrigin, startDemoOrigin } from './origin.js';
@@ -57,13 +61,19 @@ export async function startDemo(ports: DemoPorts, logger: Logger): Promise<Demo>
   const { config } = loadConfig(configPath);
   const origin = await startDemoOrigin(ports.origin);
   const edges: EdgeServer[] = [];
+  const links: { stop(): Promise<void> }[] = [];
   try {
     for (const pop of Object.keys(config.edge.pops)) {
       const edge = createEdgeServer({ config, log: logger.child({ node: `edge-${pop}` }), pop });
       await edge.listen();
       edges.push(edge);
     }
-    const nameserver = await Nameserver.start(configPath, logger.child({ node: 'dns' }));
+    // One process: purges travel on an in-process memory bus from the admin API to every edge.
+    const cluster: ClusterSetup = { bus: createMemoryBus({ maxLen: 10_000 }), node: 'demo', cursor: memoryCursor(), ackTimeoutMs: 2_000 };
+    for (const [i, pop] of Object.keys(config.edge.pops).entries()) {
+      links.push(await linkEdge(cluster.bus, { node: `edge-${pop}`, cursor: memoryCursor(), store: edges[i].context.store }));
+    }
+    const nameserver = await Nameserver.start(configPath, logger.child({ node: 'dns' }), undefined, undefined, { cluster });
     return {
       ports,
       configPath,
@@ -73,6 +83,7 @@ export async function startDemo(ports: DemoPorts, logger: Logger): Promise<Demo>
       nameserver,
       stop: async () => {
         await nameserver.stop();
+        await Promise.all(links.map((l) => l.stop()));
         await Promise.all(edges.map((e) => e.close()));
         await origin.close();
       },

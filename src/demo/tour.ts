@@ -28,7 +28,7 @@ interface DnsStep extends StepBase {
 interface HttpStep extends StepBase {
   kind: 'http';
   /** The same request, made with node's client: to `address` on the edge (or admin) port. */
-  request: { address: string; port: 'http' | 'admin'; method?: string; path: string; host?: string; headers?: Record<string, string> };
+  request: { address: string; port: 'http' | 'admin'; method?: string; path: string; host?: string; headers?: Record<string, string>; body?: string };
   expect(status: number, headers: Record<string, string | string[] | undefined>): string | undefined;
 }
 
@@ -136,6 +136,20 @@ export const tourSteps: TourStep[] = [
   },
   {
     kind: 'http',
+    command: `curl -s -X POST -H '${TOKEN}' -d '{"tags":["home"]}' http://127.0.0.1:{admin}/v1/purge`,
+    comment: 'purge the home page from every edge by its tag (or: npx geocdn purge --tag home -c examples/demo.yaml)',
+    request: { address: '127.0.0.1', port: 'admin', method: 'POST', path: '/v1/purge', headers: { authorization: 'Bearer demo-token-only-for-loopback', 'content-type': 'application/json' }, body: '{"tags":["home"]}' },
+    expect: (status) => (status === 200 ? undefined : `expected 200 (every edge applied it), got ${status}`),
+  },
+  {
+    kind: 'http',
+    command: `${curlEdge('127.0.0.3')}/`,
+    comment: 'purged: MISS again, fetched fresh from the origin',
+    request: { address: '127.0.0.3', port: 'http', method: 'HEAD', path: '/', host: 'cdn.example.test' },
+    expect: cacheStatus('MISS'),
+  },
+  {
+    kind: 'http',
     command: `${curlEdge('127.0.0.3')}/api/time`,
     comment: 'an API path never comes from the cache: BYPASS',
     request: { address: '127.0.0.3', port: 'http', method: 'HEAD', path: '/api/time', host: 'cdn.example.test' },
@@ -220,7 +234,7 @@ function httpAsk(r: HttpStep['request'], port: number): Promise<{ status: number
     });
     req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
     req.on('error', reject);
-    req.end();
+    req.end(r.body);
   });
 }
 

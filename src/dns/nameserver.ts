@@ -8,6 +8,7 @@ import { DnsServer } from './server.js';
 import { buildDnsSnapshot } from './snapshot.js';
 import type { AdminServer } from '../admin/server.js';
 import { startAdminApi } from '../admin/start.js';
+import { clusterPurgeIssuer, createCluster, type ClusterSetup } from '../cluster/create.js';
 import { systemClock, type Clock } from '../health/clock.js';
 import { HealthMonitor } from '../health/monitor.js';
 import type { Prober } from '../health/probe.js';
@@ -20,6 +21,8 @@ export type SnapshotBuilder = (loaded: LoadedConfig, health?: HealthView) => Dns
 export interface NameserverOptions {
   clock?: Clock;
   prober?: Prober;
+  /** The cluster bus purges go out on; default: the one `cluster` names (Redis), none without it. */
+  cluster?: ClusterSetup;
 }
 
 /**
@@ -30,6 +33,8 @@ export interface NameserverOptions {
 export class Nameserver {
   private watchers: FSWatcher[] = [];
   private reloadTimer: NodeJS.Timeout | undefined;
+  /** A bus this nameserver opened itself, closed when it stops. */
+  private ownedCluster: ClusterSetup | undefined;
 
   private constructor(
     readonly configPath: string,
@@ -56,11 +61,14 @@ export class Nameserver {
     });
     await server.start();
     // DNS answers even when the admin API cannot start (its port taken, say).
-    const admin = await startAdminApi(loaded.config.admin, { pops: health, logger, now: () => (options.clock ?? systemClock).now() }).catch((e: unknown) => {
+    const cluster = options.cluster ?? (loaded.config.cluster?.redis ? createCluster(loaded.config.cluster, (e) => logger.warn({ err: e }, 'cluster bus error (purges queue until it returns)')) : undefined);
+    const purge = cluster ? { purge: clusterPurgeIssuer(cluster) } : {};
+    const admin = await startAdminApi(loaded.config.admin, { pops: health, logger, now: () => (options.clock ?? systemClock).now(), ...purge }).catch((e: unknown) => {
       logger.error({ err: e }, 'admin API not started');
       return undefined;
     });
     const ns = new Nameserver(loaded.path, loaded, responder, server, logger, build, health, admin);
+    if (!options.cluster) ns.ownedCluster = cluster;
     if (loaded.config.dns.watch) ns.watchFiles();
     logger.info({ listen: server.bound.udp, version: snapshot.version, zones: snapshot.zones.zones.map((z) => z.origin.toString()) }, 'nameserver started');
     return ns;
@@ -119,5 +127,6 @@ export class Nameserver {
     this.health.stop();
     await this.admin?.stop();
     await this.server.stop();
+    await this.ownedCluster?.bus.close();
   }
 }

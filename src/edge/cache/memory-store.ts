@@ -110,6 +110,9 @@ export function createMemoryStore(maxBytes: number, maxObjectBytes = maxBytes): 
       for (const k of [...v.keys]) if (remove(k)) n++;
       return n;
     },
+    metas(): EntryMeta[] {
+      return Array.from(objects.values(), (o) => o.meta);
+    },
     stats(): StoreStats {
       return { entries: objects.size, bytes, maxBytes };
     },

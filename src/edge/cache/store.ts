@@ -69,5 +69,7 @@ export interface CacheStore {
   delete(key: string): MaybePromise<boolean>;
   /** Deletes every variant of a URL; returns how many went. */
   deleteUrl(primaryKey: string): MaybePromise<number>;
+  /** Every stored object's metadata, for purges by prefix, tag or all; a snapshot, safe to delete while walking. */
+  metas(): MaybePromise<readonly EntryMeta[]>;
   stats(): StoreStats;
 }

@@ -1,0 +1,32 @@
+import { applyPurge } from '../edge/cache/purge.js';
+import type { CacheStore } from '../edge/cache/store.js';
+import { subscribeWithAcks } from './acks.js';
+import type { ClusterBus, Subscription } from './bus.js';
+import type { CursorStore } from './cursor.js';
+
+export interface EdgeLinkOptions {
+  readonly node: string;
+  readonly cursor: CursorStore;
+  readonly store: CacheStore;
+  readonly now?: () => number;
+  readonly onError?: (e: unknown) => void;
+}
+
+/**
+ * Subscribes an edge's cache to the bus: each purge is applied, then acked.
+ * A gap (purges lost before this edge read them) soft-purges everything:
+ * serving something purged is worse than revalidating it.
+ */
+export function linkEdge(bus: ClusterBus, o: EdgeLinkOptions): Promise<Subscription> {
+  const now = o.now ?? Date.now;
+  return subscribeWithAcks(bus, {
+    node: o.node,
+    cursor: o.cursor,
+    async onPurge(purge) {
+      await applyPurge(o.store, purge, now());
+    },
+    async onGap() {
+      await applyPurge(o.store, { target: { kind: 'all' }, soft: true }, now());
+    },
+  });
+}

@@ -1,0 +1,206 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { BusStatus, ClusterBus, NodeVersion, PurgeAck, SubscribeOptions, Subscription } from './bus.js';
+import type { PurgeCommand } from './purge.js';
+import { startReader } from './redis-reader.js';
+
+export interface RedisBusOptions {
+  url: string;
+  /** Prefix of every key and channel, so clusters can share one Redis. */
+  prefix?: string;
+  /** Approximate stream length kept for replay (XADD MAXLEN ~). */
+  maxLen?: number;
+  /** How often a subscriber says it is alive; it drops out of `liveNodes` after three missed beats. */
+  heartbeatMs?: number;
+  now?: () => number;
+  onError?: (e: unknown) => void;
+  /** How long a call waits for a connection that is being made before it queues or fails. */
+  connectWaitMs?: number;
+}
+
+/** Redis keeps reconnecting forever: an edge outlives any Redis outage. */
+const retryStrategy = (): number => 100;
+
+/** The bus for many nodes: a Redis Stream of purges, pub/sub for acks, hashes for liveness and versions. */
+export function createRedisBus(options: RedisBusOptions): ClusterBus {
+  const prefix = options.prefix ?? 'geocdn';
+  const streamKey = `${prefix}:purges`;
+  const liveKey = `${prefix}:live`;
+  const versionsKey = `${prefix}:versions`;
+  const ackChannel = `${prefix}:acks`;
+  const maxLen = options.maxLen ?? 100_000;
+  const heartbeatMs = options.heartbeatMs ?? 1_000;
+  const now = options.now ?? Date.now;
+  const onError = options.onError ?? (() => undefined);
+  const connectWaitMs = options.connectWaitMs ?? 1_000;
+
+  // Commands fail at once while Redis is down; the bus queues what must not be lost.
+  const cmd = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy, lazyConnect: false });
+  cmd.on('error', onError);
+  const connections = new Set<Redis>([cmd]);
+  const queue: string[] = [];
+  const pendingVersions = new Map<string, string>();
+  let flushing: Promise<void> | undefined;
+
+  async function flushOnce(): Promise<void> {
+    while (queue.length > 0 && cmd.status === 'ready') {
+      try {
+        await cmd.xadd(streamKey, 'MAXLEN', '~', maxLen, '*', 'p', queue[0]!);
+        queue.shift();
+      } catch (e) {
+        onError(e);
+        return;
+      }
+    }
+    for (const [node, json] of [...pendingVersions]) {
+      if (cmd.status !== 'ready') return;
+      try {
+        await cmd.hset(versionsKey, node, json);
+        if (pendingVersions.get(node) === json) pendingVersions.delete(node);
+      } catch (e) {
+        onError(e);
+        return;
+      }
+    }
+  }
+  function flush(): Promise<void> {
+    flushing ??= flushOnce().finally(() => {
+      flushing = undefined;
+    });
+    return flushing;
+  }
+  let everReady = false;
+  cmd.on('ready', () => {
+    everReady = true;
+    void flush();
+  });
+
+  /** Waits for the first connection; later outages fail fast instead (callers queue or report). */
+  async function connected(timeoutMs: number): Promise<void> {
+    if (cmd.status === 'ready' || everReady) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      timer.unref();
+      cmd.once('ready', done);
+      function done(): void {
+        clearTimeout(timer);
+        cmd.off('ready', done);
+        resolve();
+      }
+    });
+  }
+
+  function connect(): Redis {
+    const c = new Redis(options.url, { maxRetriesPerRequest: null, retryStrategy } satisfies RedisOptions);
+    c.on('error', onError);
+    connections.add(c);
+    return c;
+  }
+
+  // One pub/sub connection per bus, shared by every waiting purge: a connection per purge costs a handshake each.
+  const ackListeners = new Set<(a: PurgeAck) => void>();
+  let ackSub: Promise<Redis> | undefined;
+  async function subscribeAcks(): Promise<Redis> {
+    const sub = connect();
+    sub.on('message', (channel: string, message: string) => {
+      if (channel !== ackChannel) return;
+      let a: PurgeAck;
+      try {
+        a = JSON.parse(message) as PurgeAck;
+      } catch {
+        return;
+      }
+      if (typeof a.purgeId === 'string' && typeof a.node === 'string') for (const l of ackListeners) l(a);
+    });
+    await sub.subscribe(ackChannel);
+    return sub;
+  }
+
+  const beat = async (node: string): Promise<void> => {
+    if (cmd.status !== 'ready') return;
+    await cmd.hset(liveKey, node, String(now())).catch(onError);
+  };
+
+  return {
+    async publishPurge(purge: PurgeCommand) {
+      queue.push(JSON.stringify(purge));
+      await connected(connectWaitMs);
+      await flush();
+    },
+
+    async subscribe(o: SubscribeOptions): Promise<Subscription> {
+      const conn = connect();
+      const reader = startReader(conn, streamKey, o, onError);
+      await reader.started;
+      await connected(connectWaitMs);
+      await beat(o.node);
+      const timer = setInterval(() => void beat(o.node), heartbeatMs);
+      timer.unref();
+      return {
+        node: o.node,
+        async stop() {
+          clearInterval(timer);
+          await reader.stop();
+          connections.delete(conn);
+          if (cmd.status === 'ready') await cmd.hdel(liveKey, o.node).catch(onError);
+        },
+      };
+    },
+
+    async ack(a: PurgeAck) {
+      // Best effort: an ack lost to an outage makes the issuer name this edge as not confirmed.
+      await connected(connectWaitMs);
+      if (cmd.status === 'ready') await cmd.publish(ackChannel, JSON.stringify(a)).catch(onError);
+    },
+
+    async onAck(listener) {
+      ackListeners.add(listener);
+      try {
+        await (ackSub ??= subscribeAcks());
+      } catch (e) {
+        ackListeners.delete(listener);
+        throw e;
+      }
+      return () => ackListeners.delete(listener);
+    },
+
+    async liveNodes() {
+      await connected(connectWaitMs);
+      const beats = await cmd.hgetall(liveKey);
+      const since = now() - 3 * heartbeatMs;
+      return Object.entries(beats)
+        .filter(([, at]) => Number(at) >= since)
+        .map(([node]) => node)
+        .sort();
+    },
+
+    async publishVersion(node, version) {
+      pendingVersions.set(node, JSON.stringify({ version, at: now() } satisfies NodeVersion));
+      await connected(connectWaitMs);
+      await flush();
+    },
+
+    async versions() {
+      await connected(connectWaitMs);
+      const all = await cmd.hgetall(versionsKey);
+      const out: Record<string, NodeVersion> = {};
+      for (const [node, json] of Object.entries(all)) {
+        try {
+          out[node] = JSON.parse(json) as NodeVersion;
+        } catch {
+          // a malformed entry is skipped, not fatal
+        }
+      }
+      return out;
+    },
+
+    status(): BusStatus {
+      return { kind: 'redis', connected: cmd.status === 'ready', queued: queue.length };
+    },
+
+    async close() {
+      ackListeners.clear();
+      for (const c of connections) c.disconnect();
+      connections.clear();
+    },
+  };
+}
