@@ -81,7 +81,7 @@ export function parseQuery(packet: Buffer): ParseResult {
   p += 4;
   const questionEnd = p;
 
-  if (opcode !== Opcode.QUERY) return fail(4, `opcode ${opcode} not implemented`, questionEnd);
+  if (opcode !== Opcode.QUERY) return fail(4, `opcode ${opcode} is not supported (only QUERY is)`, questionEnd);
   if (ancount !== 0 || nscount !== 0) return fail(1, 'query carries answer or authority records', questionEnd);
 
   let edns: Edns | undefined;
