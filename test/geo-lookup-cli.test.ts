@@ -65,6 +65,9 @@ describe('geocdn lookup', () => {
     assert.equal(out.services.length, 1);
     assert.deepEqual([out.services[0].pop, out.services[0].rule, out.services[0].rank], ['eu', 'country:US', 1]);
     assert.equal(out.services[0].txt, 'pop eu rule country:US failover 1');
+    assert.equal(out.services[0].because, 'us down');
+    const text = lookup('8.8.8.0/24', '-c', config, '--service', 'cdn.example.test.', '--down', 'us');
+    assert.match(text.stdout, /pop eu .*\(failover, rank 1, because us down\)/);
   });
 
   test('without --config: the embedded database only', () => {

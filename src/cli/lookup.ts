@@ -5,7 +5,7 @@ import { COUNTRIES, CONTINENT_CODES, CONTINENT_NAMES } from '../geo/countries.js
 import { GeoLocator, type Location } from '../geo/locator.js';
 import { compileGeoRouting } from '../routing/compile.js';
 import { describeDecision, describeLocation } from '../routing/director.js';
-import type { GeoRouting, PopAvailability } from '../routing/types.js';
+import { ALWAYS_AVAILABLE, type GeoRouting, type PopAvailability } from '../routing/types.js';
 import { parseOptions, type Command } from './command.js';
 
 export const lookupCommand: Command = {
@@ -70,6 +70,8 @@ interface Row {
   ttl: number;
   rank: number;
   allDown: boolean;
+  /** Why this is not the first choice: the health of the POP that would have answered. */
+  because: string;
   addresses: string[];
   txt: string;
 }
@@ -92,10 +94,13 @@ function decisions(routing: GeoRouting, client: ClientAddress, only: string | un
   return services.map((svc) => {
     const d = routing.decide(svc, client, availability);
     const pop = routing.pops[d.pop]!;
+    const ideal = routing.decide(svc, client, ALWAYS_AVAILABLE);
+    const because = d.allDown ? 'every POP down' : ideal.pop !== d.pop ? `${routing.pops[ideal.pop]!.name} down` : '';
     return {
       service: svc.isDirector ? `${svc.name} (director, as ${svc.mirrors})` : svc.name,
       pop: pop.name,
       rule: d.rule,
+      because,
       scope: d.scopePrefix,
       ttl: svc.ttl,
       rank: d.rank,
@@ -126,7 +131,7 @@ function toText(client: ClientAddress, loc: Location, rows: Row[], director: str
     out.push('');
     const width = Math.max(...rows.map((x) => x.service.length));
     for (const x of rows) {
-      const note = x.allDown ? '  (every POP down: first one answered)' : x.rank > 0 ? `  (failover, rank ${x.rank})` : '';
+      const note = x.allDown ? '  (every POP down: first one answered)' : x.because ? `  (failover, rank ${x.rank}, because ${x.because})` : '';
       out.push(`${x.service.padEnd(width)}  pop ${x.pop}  rule ${x.rule}  scope /${x.scope}  ttl ${x.ttl}  ${x.addresses.join(' ')}${note}`);
     }
   } else if (withConfig) out.push('', 'no geo-routed services in this config');
