@@ -109,7 +109,7 @@ export class Responder {
     writeAnswer(this.writer, q, qname, res, 65535);
     const bytes = this.writer.finish();
     if (key !== undefined) this.remember(key, { kind: 'static', bytes });
-    return this.emit(bytes, q, limit, 0, res);
+    return this.emit(bytes, q, limit, 0, () => res);
   }
 
   private geoAnswer(entry: Extract<CacheEntry, { kind: 'geo' }>, q: Query, from: Transport, limit: number): Buffer {
@@ -117,9 +117,10 @@ export class Responder {
     const client = clientAddress(q.edns, from);
     const choice = geo.answer(entry.service, entry.qtype, client);
     let bytes = entry.variants.get(choice.variant);
-    const sections = this.geoSections(entry, choice.rrset);
+    // The sections are only needed to build a new variant or to cut one that is too big.
+    const sections = () => this.geoSections(entry, choice.rrset);
     if (!bytes) {
-      writeAnswer(this.writer, q, queryName(q), sections, 65535);
+      writeAnswer(this.writer, q, queryName(q), sections(), 65535);
       bytes = this.writer.finish();
       entry.variants.set(choice.variant, bytes);
     }
@@ -138,7 +139,7 @@ export class Responder {
     const { rrset, scopePrefix } = this.snapshot.geo!.directorTxt(service, clientAddress(q.edns, from));
     const sections: AnswerSections = { rcode: 0, aa: true, answer: [{ ...rrset, name: qname }], authority: [], additional: [], glueRequired: false };
     writeAnswer(this.writer, q, qname, sections, 65535);
-    return this.emit(this.writer.finish(), q, limit, scopePrefix, sections);
+    return this.emit(this.writer.finish(), q, limit, scopePrefix, () => sections);
   }
 
   /**
@@ -146,11 +147,11 @@ export class Responder {
    * the answer to `q`: ID, RD/CD and the question's letter case patched in,
    * OPT appended. Too big for the client: rebuilt cut to size with TC.
    */
-  private emit(template: Buffer, q: Query, limit: number, scopePrefix: number, sections: AnswerSections | undefined): Buffer {
+  private emit(template: Buffer, q: Query, limit: number, scopePrefix: number, sections: (() => AnswerSections) | undefined): Buffer {
     const edns = q.edns;
     const optLen = edns ? optLength(edns) : 0;
     if (template.length + optLen > limit) {
-      const s = sections ?? resolveAgain(this.snapshot, q);
+      const s = sections ? sections() : resolveAgain(this.snapshot, q);
       writeAnswer(this.writer, q, queryName(q), s, limit - optLen);
       template = this.writer.finish();
     }
