@@ -1,5 +1,5 @@
 import { createLogger } from '../core/log.js';
-import { portsFrom, startDemo, type DemoPorts } from '../demo/run.js';
+import { portsFrom, startDemo, type Demo, type DemoPorts } from '../demo/run.js';
 import { checkTour, printTour } from '../demo/tour.js';
 import { type Command, parseOptions } from './command.js';
 
@@ -32,6 +32,7 @@ Examples:
     const logger = createLogger('demo', process.env.GEOCDN_LOG_LEVEL ?? 'warn');
     const demo = await startDemo(ports, logger);
     if (values.check) {
+      await allPopsUp(demo, 10_000);
       const { ok, lines } = await checkTour(ports);
       console.log(lines.join('\n'));
       await demo.stop();
@@ -48,6 +49,15 @@ Examples:
     return 0;
   },
 };
+
+/** The tour assumes every POP is up: on a loaded machine a first probe may time out, so wait for the probes to agree. */
+async function allPopsUp(demo: Demo, timeoutMs: number): Promise<void> {
+  const health = demo.nameserver.health;
+  for (const end = Date.now() + timeoutMs; Date.now() < end; ) {
+    if (health.statuses().every((s) => s.state.kind === 'up')) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 export function banner(p: DemoPorts): string {
   return `geocdn demo is running on loopback:
