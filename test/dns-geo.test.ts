@@ -3,12 +3,12 @@ import { after, before, describe, test } from 'node:test';
 import { Rcode, RRType } from '../src/dns/wire/constants.js';
 import type { ClientSubnet } from '../src/dns/wire/edns.js';
 import { rdataToText } from '../src/dns/wire/rdata.js';
-import { exampleZone } from './fixtures/test-zone.js';
+import { geoZone } from './fixtures/test-zone.js';
 import { dig, hasDig, NO_DIG, query, startNameserver, type TestNameserver } from './helpers/dns.js';
 import { writeGeoFixtures, type GeoFixtures } from './helpers/geo-fixtures.js';
 
 /** Geo answers through the real nameserver: ECS scope, director TXT, CNAME into a service. */
-const zone = exampleZone.replace('cdn  30 IN A    192.0.2.80\n', '');
+const zone = geoZone;
 
 function config(fx: GeoFixtures, layout: 'geoip2' | 'flat'): string {
   return `dns:

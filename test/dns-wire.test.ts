@@ -114,3 +114,15 @@ describe('query parsing', () => {
   });
 });
 
+
+describe('listen addresses', () => {
+  test('host:port, [v6]:port, :port and a bare port', async () => {
+    const { parseListen } = await import('../src/core/listen.js');
+    assert.deepEqual(parseListen('127.0.0.2:8080'), { host: '127.0.0.2', port: 8080 });
+    assert.deepEqual(parseListen('[::1]:53'), { host: '::1', port: 53 });
+    assert.deepEqual(parseListen(':5353'), { host: '127.0.0.1', port: 5353 });
+    assert.deepEqual(parseListen('8080'), { host: '127.0.0.1', port: 8080 });
+    assert.deepEqual(parseListen('localhost:0'), { host: 'localhost', port: 0 });
+    for (const bad of ['::1:53', 'host', '1.2.3.4:99999', '[::1]', 'a b:53']) assert.throws(() => parseListen(bad), /GEOCDN|listen|port/, bad);
+  });
+});

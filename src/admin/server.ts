@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { GeocdnError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { parseListen } from '../dns/server.js';
+import { parseListen } from '../core/listen.js';
 import { bearerMatches } from './auth.js';
 import type { AdminResponse, AdminRouter } from './router.js';
 

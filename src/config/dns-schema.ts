@@ -1,7 +1,18 @@
 import { z } from 'zod';
+import { parseListen } from '../core/listen.js';
 
 /** `host:port`, `[v6]:port` or a bare port (then 127.0.0.1). */
-export const listenAddress = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+)?:?\d{1,5}$/, 'expected host:port or [v6addr]:port');
+export const listenAddress = z.string().refine(
+  (text) => {
+    try {
+      parseListen(text);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected host:port or [v6addr]:port' },
+);
 
 export const dnsSectionSchema = z
   .object({

@@ -1,4 +1,4 @@
-import type { ClientAddress } from '../geo/address.js';
+import { type ClientAddress, clientFromText, unmapIpv4 } from '../geo/address.js';
 import type { GeoRouting } from '../routing/types.js';
 import { type AnswerSections, appendOpt, optLength, writeAnswer } from './answer-writer.js';
 import { Rcode, RRClass, RRType } from './wire/constants.js';
@@ -9,7 +9,6 @@ import { CD, parseQuery, type Query, queryName, QR, RD } from './wire/query.js';
 import { MessageWriter } from './wire/writer.js';
 import { resolve, type ZoneSet } from './zone/lookup.js';
 import type { RRset } from './zone/zone.js';
-import { ipv6Bytes } from './wire/rdata.js';
 
 export type { ClientAddress };
 
@@ -105,7 +104,6 @@ export class Responder {
       const service = geo.service(qname.key);
       if (service !== undefined && geo.isDirector(service)) return this.directorTxt(service, q, qname, from, limit);
     }
-    this.writer.reset();
     writeAnswer(this.writer, q, qname, res, 65535);
     const bytes = this.writer.finish();
     if (key !== undefined) this.remember(key, { kind: 'static', bytes });
@@ -206,13 +204,6 @@ function headerOnly(packet: Buffer, id: number, flags: number, rcode: number, qu
 export function clientAddress(edns: Edns | undefined, from: Transport): ClientAddress {
   const ecs = edns?.ecs;
   if (ecs && ecs.sourcePrefix > 0) return { family: ecs.family === 1 ? 4 : 6, bytes: clientSubnetAddress(ecs), sourcePrefix: ecs.sourcePrefix };
-  return addressFromText(from.address, from.family);
-}
-
-function addressFromText(address: string, family: 4 | 6): ClientAddress {
-  if (family === 4) return { family: 4, bytes: Uint8Array.from(address.split('.').map(Number)), sourcePrefix: 32 };
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return addressFromText(mapped[1], 4);
-  const bytes = ipv6Bytes(address.split('%')[0]) ?? new Uint8Array(16);
-  return { family: 6, bytes, sourcePrefix: 128 };
+  const client = clientFromText(from.address.split('%')[0]);
+  return client ? unmapIpv4(client) : { family: from.family, bytes: new Uint8Array(from.family === 4 ? 4 : 16), sourcePrefix: 0 };
 }

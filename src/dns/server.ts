@@ -3,21 +3,8 @@ import { createServer, type Server as TcpServer, type Socket as TcpSocket } from
 import { isIPv6 } from 'node:net';
 import { GeocdnError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
+import { type ListenAddress, parseListen } from '../core/listen.js';
 import type { Responder } from './responder.js';
-
-export interface ListenAddress {
-  host: string;
-  port: number;
-}
-
-/** Parses `host:port`, `[v6]:port` or `:port` / `port` (127.0.0.1). */
-export function parseListen(text: string): ListenAddress {
-  const m = /^(?:\[([^\]]+)\]|([^:\s]*)):?(\d{1,5})$/.exec(text);
-  if (!m) throw new GeocdnError('GEOCDN_CONFIG_INVALID', `bad listen address "${text}"`, undefined, 'use host:port or [v6]:port');
-  const port = Number(m[3]);
-  if (port > 65535) throw new GeocdnError('GEOCDN_CONFIG_INVALID', `port ${port} out of range in "${text}"`);
-  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
-}
 
 export interface DnsServerOptions {
   listen: string[];

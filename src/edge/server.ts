@@ -2,6 +2,7 @@ import { type Server, createServer } from 'node:http';
 import type { Socket } from 'node:net';
 import type { EdgeSection, SitesSection } from '../config/edge-schema.js';
 import { GeocdnError } from '../core/errors.js';
+import { parseListen } from '../core/listen.js';
 import type { Logger } from '../core/log.js';
 import { Collapser } from './cache/collapse.js';
 import { createMemoryStore } from './cache/memory-store.js';
@@ -31,14 +32,6 @@ export interface EdgeServer {
   /** Resolves with the bound address once listening. */
   listen(): Promise<{ host: string; port: number }>;
   close(): Promise<void>;
-}
-
-/** Splits `host:port`, `[v6]:port` or `port`. */
-export function parseListen(s: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(s);
-  if (m) return { host: m[1] ?? (m[2] || '127.0.0.1'), port: Number(m[3]) };
-  if (/^\d+$/.test(s)) return { host: '127.0.0.1', port: Number(s) };
-  throw new GeocdnError('GEOCDN_USAGE', `cannot parse listen address "${s}"`);
 }
 
 /** Status and reason for a request node's parser refused (RFC 9112 §2.2, RFC 6585 §5). */

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../src/core/log.js';
 import { Nameserver } from '../../src/dns/nameserver.js';
-import { exampleZone } from '../fixtures/test-zone.js';
+import { geoZone } from '../fixtures/test-zone.js';
 import { FakeClock } from './health-clock.js';
 
 /** The test zone without its static `cdn` record (it is geo-routed here). */
-export const healthZone = exampleZone.replace('cdn  30 IN A    192.0.2.80\n', '');
+export const healthZone = geoZone;
 
 export interface HealthNameserver {
   ns: Nameserver;
