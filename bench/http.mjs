@@ -29,6 +29,7 @@ writeFileSync(
   config,
   `edge:
   listen: "127.0.0.1:${edgePort}"
+  access_log: false   # as the nginx peer (access_log off)
   memory_size: 512MiB
   max_object_size: 16MiB
 sites:

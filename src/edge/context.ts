@@ -20,4 +20,6 @@ export interface EdgeContext {
   readonly heuristicMax: number;
   readonly healthPath: string;
   readonly pop: string | undefined;
+  /** One `access` line per response at info level (`edge.access_log`). */
+  readonly accessLog: boolean;
 }

@@ -12,7 +12,7 @@ import { type FillHead, runFill } from './fill.js';
 import { viaHasLoop } from './headers.js';
 import { writeHealth } from './health.js';
 import { type PassRequest, clientIp, passThrough, streamResponse } from './pass.js';
-import { writeError, writeNotModified, writeStored, writeStoredRange, writeStreamingHead } from './respond.js';
+import { OUTCOME, type WithOutcome, writeError, writeNotModified, writeStored, writeStoredRange, writeStreamingHead } from './respond.js';
 import { type Site, bypassRule, normalizeHost } from './sites.js';
 
 /** One request on its way through the cache; the only per-request object. */
@@ -32,8 +32,27 @@ function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
 
 export function createRequestHandler(ctx: EdgeContext): (req: IncomingMessage, res: ServerResponse) => void {
   const hostCache = new Map<string, Site | null>();
-  function onClose(): void {
+
+  /** Once per response: counts its cache status and writes the access line. */
+  function finish(req: IncomingMessage, res: ServerResponse, startedAt: number): void {
     ctx.stats.inflight--;
+    const outcome = (res as WithOutcome)[OUTCOME];
+    ctx.stats.statuses[outcome?.status ?? 'NONE']++;
+    if (startedAt === 0) return;
+    ctx.log.info(
+      {
+        client: req.socket.remoteAddress,
+        method: req.method,
+        host: req.headers.host,
+        url: req.url,
+        status: res.statusCode,
+        cache: outcome?.status ?? '-',
+        reason: outcome !== undefined && 'reason' in outcome ? outcome.reason : undefined,
+        ms: Math.round((performance.now() - startedAt) * 10) / 10,
+        aborted: res.writableFinished ? undefined : true,
+      },
+      'access',
+    );
   }
 
   function siteFor(host: string): Site | undefined {
@@ -201,10 +220,11 @@ export function createRequestHandler(ctx: EdgeContext): (req: IncomingMessage, r
   return function handle(req: IncomingMessage, res: ServerResponse): void {
     ctx.stats.requests++;
     ctx.stats.inflight++;
+    const startedAt = ctx.accessLog ? performance.now() : 0;
     route(req, res);
     // A hit from memory has ended by now: no listener needed for it.
-    if (res.writableEnded) ctx.stats.inflight--;
-    else res.once('close', onClose);
+    if (res.writableEnded) finish(req, res, startedAt);
+    else res.once('close', () => finish(req, res, startedAt));
   };
 
   function route(req: IncomingMessage, res: ServerResponse): void {

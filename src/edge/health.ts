@@ -12,6 +12,8 @@ export function healthBody(ctx: EdgeContext): string {
     requests_per_second: ctx.stats.rates.requestsPerSecond,
     bytes_per_second: ctx.stats.rates.bytesPerSecond,
     requests_total: ctx.stats.requests,
+    hit_ratio: Math.round(ctx.stats.rates.hitRatio * 1000) / 1000,
+    cache_statuses: ctx.stats.statuses,
     origins: origins.map((o) => ({ origin: o.origin, state: o.state, consecutive_failures: o.consecutiveFailures, last_error: o.lastError ?? null })),
     cache: { entries: store.entries, bytes: store.bytes, max_bytes: store.maxBytes, fills_in_progress: ctx.collapser.size },
   });

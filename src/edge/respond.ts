@@ -11,6 +11,14 @@ interface RawResponse {
   _hasBody: boolean;
 }
 
+/** The cache outcome a response was written with, read back once it finishes (stats, access log). */
+export const OUTCOME: unique symbol = Symbol('geocdn.outcome');
+export type WithOutcome = ServerResponse & { [OUTCOME]?: CacheOutcome };
+
+function mark(res: ServerResponse, outcome: CacheOutcome): void {
+  (res as WithOutcome)[OUTCOME] = outcome;
+}
+
 /** Identity of this cache in Via and Cache-Status. */
 export interface Identity {
   readonly name: string;
@@ -44,6 +52,7 @@ function connectionLine(res: ServerResponse): string {
  */
 export function writeStored(res: ServerResponse, obj: StoredObject, outcome: CacheOutcome, id: Identity, now: number): number {
   const raw = res as unknown as RawResponse;
+  mark(res, outcome);
   const age = currentAge(obj.meta.policy, now);
   raw._header =
     `${storedPrefix(obj, id)}x-cache-status: ${outcome.status}\r\ncache-status: ${cacheStatusValue(id.name, outcome)}\r\nage: ${age}\r\n` +
@@ -63,6 +72,7 @@ export function writeStored(res: ServerResponse, obj: StoredObject, outcome: Cac
 
 /** 206 with one range of a stored body held in memory, or 416 (RFC 9110 §14.4, §15.5.17). */
 export function writeStoredRange(res: ServerResponse, obj: StoredObject, body: Buffer, start: number, end: number, outcome: CacheOutcome, id: Identity, now: number): number {
+  mark(res, outcome);
   const age = currentAge(obj.meta.policy, now);
   if (start > end) {
     res.writeHead(416, flatHeaders([], [...cacheFields(outcome, id, age), 'content-range', `bytes */${body.length}`, 'content-length', '0']));
@@ -84,6 +94,7 @@ function cacheFields(outcome: CacheOutcome, id: Identity, age: number | undefine
 
 /** The head of a response that streams (from the origin or a fill in progress). */
 export function writeStreamingHead(res: ServerResponse, status: number, headers: HeaderList, contentLength: number | undefined, outcome: CacheOutcome, id: Identity, age: number | undefined): void {
+  mark(res, outcome);
   const extra = cacheFields(outcome, id, age);
   if (contentLength !== undefined) extra.push('content-length', String(contentLength));
   res.writeHead(status, flatHeaders(headers, extra));
@@ -91,6 +102,7 @@ export function writeStreamingHead(res: ServerResponse, status: number, headers:
 
 /** 304 to a client whose own validators match the stored or fetched response. */
 export function writeNotModified(res: ServerResponse, headers: HeaderList, outcome: CacheOutcome, id: Identity, age: number | undefined): void {
+  mark(res, outcome);
   res.writeHead(304, flatHeaders(notModifiedHeaders(headers), cacheFields(outcome, id, age)));
   res.end();
 }
@@ -103,7 +115,10 @@ export function writeError(res: ServerResponse, status: number, message: string,
   }
   const body = `${message}\n`;
   const fields = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body)), 'cache-control', 'no-store'];
-  if (outcome) fields.push(...cacheFields(outcome, id, undefined));
+  if (outcome) {
+    mark(res, outcome);
+    fields.push(...cacheFields(outcome, id, undefined));
+  }
   else fields.push('via', id.via);
   if (close) fields.push('connection', 'close');
   res.writeHead(status, fields);

@@ -62,6 +62,7 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
     heuristicMax: edge.heuristic_max_s,
     healthPath: edge.health_path,
     pop: opts.pop,
+    accessLog: edge.access_log && log.isLevelEnabled('info'),
   };
   const server = createServer(
     { maxHeaderSize: edge.max_header_size, requestTimeout: 60_000, headersTimeout: 20_000, keepAliveTimeout: 30_000, joinDuplicateHeaders: false },
