@@ -16,9 +16,9 @@ async function put(store: CacheStore, d: EntryDraft, body: string): Promise<Stor
   return w.commit();
 }
 
-async function readAll(o: StoredObject): Promise<string> {
+async function readAll(o: StoredObject, start?: number, end?: number): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const c of o.stream()) chunks.push(c as Buffer);
+  for await (const c of o.stream(start, end)) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString();
 }
 
@@ -37,6 +37,8 @@ export function storeConformance(make: (maxBytes: number, maxObjectBytes: number
     const o = (await s.get('k1'))!;
     assert.equal(o.meta.bodySize, 11);
     assert.equal(await readAll(o), 'hello world');
+    assert.equal(await readAll(o, 6, 10), 'world');
+    assert.equal(await readAll(o, 0, 0), 'h');
   });
 
   it('an aborted write leaves nothing', async () => {

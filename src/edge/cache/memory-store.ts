@@ -14,7 +14,7 @@ function makeObject(meta: EntryMeta, body: Buffer): MemoryObject {
     meta,
     body,
     derived: undefined,
-    stream: () => Readable.from([body], { objectMode: false }),
+    stream: (start = 0, end = body.length - 1) => Readable.from([start === 0 && end === body.length - 1 ? body : body.subarray(start, end + 1)], { objectMode: false }),
   };
 }
 

@@ -27,8 +27,8 @@ export interface StoredObject {
   readonly meta: EntryMeta;
   /** The whole body when the tier holds it in memory (the fast path); a streaming tier leaves it out. */
   readonly body: Buffer | undefined;
-  /** The body as a stream, for any tier. */
-  stream(): Readable;
+  /** The body as a stream, for any tier; `start`/`end` (inclusive) select a byte range of it. */
+  stream(start?: number, end?: number): Readable;
   /**
    * A slot for data derived from `meta` by the server (the serialized response head),
    * kept as long as the object; a tier that reloads an object starts it empty.
