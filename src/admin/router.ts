@@ -7,10 +7,14 @@ export interface AdminRequest {
   readonly query: URLSearchParams;
 }
 
-/** A JSON answer; the server serializes it. */
-export interface AdminResponse {
-  status: number;
-  body: unknown;
+/** A JSON answer, which the server serializes; or, with `contentType`, a text or binary body sent as is (metrics, dashboard files). */
+export type AdminResponse =
+  | { status: number; body: unknown; contentType?: undefined; headers?: Readonly<Record<string, string>> }
+  | { status: number; body: string | Buffer; contentType: string; headers?: Readonly<Record<string, string>> };
+
+export interface RouteOptions {
+  /** Served without the bearer token: only for content that reveals nothing (the dashboard's static files). */
+  readonly public?: boolean;
 }
 
 export type AdminHandler = (r: AdminRequest) => AdminResponse | Promise<AdminResponse>;
@@ -19,6 +23,7 @@ interface Route {
   method: string;
   parts: readonly string[];
   handler: AdminHandler;
+  public: boolean;
 }
 
 /**
@@ -28,19 +33,19 @@ interface Route {
 export class AdminRouter {
   private readonly routes: Route[] = [];
 
-  add(method: string, pattern: string, handler: AdminHandler): this {
-    this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler });
+  add(method: string, pattern: string, handler: AdminHandler, options: RouteOptions = {}): this {
+    this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler, public: options.public ?? false });
     return this;
   }
 
   /** The handler and parameters for a request; `allowed` lists the methods of a path that exists under another method (405). */
-  match(method: string, path: string): { handler: AdminHandler; params: Record<string, string> } | { allowed: string[] } {
+  match(method: string, path: string): { handler: AdminHandler; params: Record<string, string>; public: boolean } | { allowed: string[] } {
     const parts = path.split('/').filter(Boolean);
     const allowed: string[] = [];
     for (const route of this.routes) {
       const params = matchParts(route.parts, parts);
       if (!params) continue;
-      if (route.method === method || (method === 'HEAD' && route.method === 'GET')) return { handler: route.handler, params };
+      if (route.method === method || (method === 'HEAD' && route.method === 'GET')) return { handler: route.handler, params, public: route.public };
       allowed.push(route.method);
     }
     return { allowed };

@@ -57,23 +57,27 @@ export class AdminServer {
 async function handle(options: AdminServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   let out: AdminResponse;
   try {
-    if (!bearerMatches(req.headers.authorization, options.token)) {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const found = options.router.match(req.method ?? 'GET', url.pathname);
+    const isPublic = 'handler' in found && found.public;
+    if (!isPublic && !bearerMatches(req.headers.authorization, options.token)) {
       res.setHeader('www-authenticate', 'Bearer realm="geocdn"');
       out = { status: 401, body: { error: 'GEOCDN_ADMIN_UNAUTHORIZED', message: 'a bearer token is required (admin.token or GEOCDN_ADMIN_TOKEN)' } };
-    } else {
-      const url = new URL(req.url ?? '/', 'http://admin');
-      const found = options.router.match(req.method ?? 'GET', url.pathname);
-      if ('handler' in found) out = await found.handler({ req, params: found.params, query: url.searchParams });
-      else if (found.allowed.length > 0) {
-        res.setHeader('allow', found.allowed.join(', '));
-        out = { status: 405, body: { error: 'GEOCDN_ADMIN_METHOD', message: `use ${found.allowed.join(' or ')}` } };
-      } else out = { status: 404, body: { error: 'GEOCDN_ADMIN_NOT_FOUND', message: `no endpoint ${url.pathname}` } };
-    }
+    } else if ('handler' in found) out = await found.handler({ req, params: found.params, query: url.searchParams });
+    else if (found.allowed.length > 0) {
+      res.setHeader('allow', found.allowed.join(', '));
+      out = { status: 405, body: { error: 'GEOCDN_ADMIN_METHOD', message: `use ${found.allowed.join(' or ')}` } };
+    } else out = { status: 404, body: { error: 'GEOCDN_ADMIN_NOT_FOUND', message: `no endpoint ${url.pathname}` } };
   } catch (e) {
     options.logger?.error({ err: e }, 'admin request failed');
     out = { status: 500, body: { error: 'GEOCDN_ADMIN_INTERNAL', message: String((e as Error).message ?? e) } };
   }
-  const body = JSON.stringify(out.body);
-  res.writeHead(out.status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
+  const body = out.contentType === undefined ? JSON.stringify(out.body) : out.body;
+  res.writeHead(out.status, {
+    ...out.headers,
+    'content-type': out.contentType ?? 'application/json',
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(req.method === 'HEAD' ? undefined : body);
 }
