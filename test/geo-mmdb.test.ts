@@ -127,11 +127,9 @@ describe('GeoIP databases, both layouts', () => {
 });
 
 describe('the embedded database', () => {
-  test('loads in under 2 s, places well-known networks, and agrees with the maxmind reader', async () => {
-    const t0 = performance.now();
+  // Load time is measured by `npm run bench:startup`, not asserted here.
+  test('loads, places well-known networks, and agrees with the maxmind reader', async () => {
     const loc = await GeoLocator.open({ city: 'default', asn: 'default' });
-    const ms = performance.now() - t0;
-    assert.ok(ms < 2000, `load took ${ms.toFixed(0)} ms`);
     const google = loc.locate(ip('8.8.8.8'));
     assert.equal(COUNTRIES.alpha2[google.record!.country], 'US');
     assert.equal(google.record!.layout, 'flat');

@@ -298,13 +298,11 @@ test('errors: all of them are collected, parsing goes on after each', () => {
   ]);
 });
 
-test('speed: 100k records parse in well under two seconds', () => {
+// Parse time is measured by `npm run bench:startup`, not asserted here.
+test('a 100k-record zone parses whole', () => {
   const lines = [SOA];
   for (let i = 0; i < 100_000; i++) lines.push(`host${i} 300 IN A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}\n`);
   const text = lines.join('');
-  const start = process.hrtime.bigint();
   const z = parse(text);
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
   assert.equal(z.records.length, 100_003);
-  assert.ok(ms < 2000, `took ${ms.toFixed(0)} ms`);
 });
