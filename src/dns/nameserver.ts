@@ -63,7 +63,7 @@ export class Nameserver {
     // DNS answers even when the admin API cannot start (its port taken, say).
     const cluster = options.cluster ?? (loaded.config.cluster?.redis ? createCluster(loaded.config.cluster, (e) => logger.warn({ err: e }, 'cluster bus error (purges queue until it returns)')) : undefined);
     const purge = cluster ? { purge: clusterPurgeIssuer(cluster) } : {};
-    const admin = await startAdminApi(loaded.config.admin, { pops: health, logger, now: () => (options.clock ?? systemClock).now(), ...purge }).catch((e: unknown) => {
+    const admin = await startAdminApi(loaded.config.admin, { pops: health, health, routing: () => responder.current.routing, logger, now: () => (options.clock ?? systemClock).now(), ...purge }).catch((e: unknown) => {
       logger.error({ err: e }, 'admin API not started');
       return undefined;
     });
