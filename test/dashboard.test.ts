@@ -5,7 +5,8 @@ import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createLogger } from '../src/core/log.js';
-import { portsFrom, startDemo, type Demo } from '../src/demo/run.js';
+import { banner, dashboardUrl } from '../src/cli/demo.js';
+import { DEFAULT_PORTS, portsFrom, startDemo, type Demo } from '../src/demo/run.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** How Chromium is started on these machines: headless, and no background traffic to a closed network. */
@@ -154,4 +155,9 @@ describe('dashboard routes, without a browser', () => {
     const bad = await fetch(`${admin}/v1/dashboard/route?ip=nope`, { headers: { authorization: `Bearer ${demo.adminToken}` } });
     assert.equal(bad.status, 400);
   });
+});
+
+test('the demo prints a ready link to the dashboard, token in the fragment', () => {
+  assert.equal(dashboardUrl(DEFAULT_PORTS), 'http://127.0.0.1:8053/dashboard#token=demo-token-only-for-loopback');
+  assert.ok(banner(DEFAULT_PORTS).includes(dashboardUrl(DEFAULT_PORTS)));
 });
