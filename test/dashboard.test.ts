@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createLogger } from '../src/core/log.js';
+import { PurgeHistory, recordingIssuer } from '../src/admin/purge-history.js';
 import { banner, dashboardUrl } from '../src/cli/demo.js';
 import { DEFAULT_PORTS, portsFrom, startDemo, type Demo } from '../src/demo/run.js';
 
@@ -160,4 +161,25 @@ describe('dashboard routes, without a browser', () => {
 test('the demo prints a ready link to the dashboard, token in the fragment', () => {
   assert.equal(dashboardUrl(DEFAULT_PORTS), 'http://127.0.0.1:8053/dashboard#token=demo-token-only-for-loopback');
   assert.ok(banner(DEFAULT_PORTS).includes(dashboardUrl(DEFAULT_PORTS)));
+});
+
+test('the purge history keeps the last N purges, newest first, failures too', async () => {
+  const history = new PurgeHistory(3);
+  let t = 0;
+  let n = 0;
+  const issue = recordingIssuer(
+    async (target) => {
+      t += 5;
+      if (target.kind === 'all') throw new Error('bus gone');
+      return { id: `p${++n}`, complete: n !== 2, applied: [], missing: n === 2 ? ['edge-b'] : [], queued: false };
+    },
+    history,
+    () => t,
+  );
+  for (const tag of ['a', 'b', 'c', 'd']) await issue({ kind: 'tag', tags: [tag] }, false);
+  await assert.rejects(issue({ kind: 'all' }, true), /bus gone/);
+  const list = history.list();
+  assert.deepEqual(list.map((p) => [p.id, p.what, p.complete]), [['-', 'everything', false], ['p4', 'tags d', true], ['p3', 'tags c', true]]);
+  assert.equal(list[0]!.soft, true);
+  assert.equal(list[1]!.ms, 5);
 });
