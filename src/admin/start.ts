@@ -6,6 +6,11 @@ import { addLivenessRoute, addPopRoutes, type PopControl } from './pops.js';
 import { addPurgeRoute, type PurgeIssuer } from './purge.js';
 import { AdminRouter } from './router.js';
 import { AdminServer } from './server.js';
+import { PurgeHistory, recordingIssuer } from './purge-history.js';
+import { addDashboardRoutes } from '../dashboard/routes.js';
+import type { HealthView } from '../health/view.js';
+import { ALL_UP } from '../health/view.js';
+import type { GeoRouting } from '../routing/types.js';
 
 export interface AdminDeps {
   pops: PopControl;
@@ -16,6 +21,10 @@ export interface AdminDeps {
   env?: NodeJS.ProcessEnv;
   /** POST /v1/purge, when this node is on a cluster bus. */
   purge?: PurgeIssuer;
+  /** The routing serving now, for the dashboard's "which POP would IP get". */
+  routing?: () => GeoRouting | undefined;
+  /** The health the answers read (the same monitor as `pops`). */
+  health?: HealthView;
 }
 
 /** The nameserver's admin API, or undefined when it is off (`listen: false`, or no token to check). */
@@ -31,8 +40,10 @@ export async function startAdminApi(section: AdminSection, deps: AdminDeps): Pro
   const router = new AdminRouter();
   addLivenessRoute(router, node, now(), now);
   addPopRoutes(router, deps.pops, node, now);
-  if (deps.purge) addPurgeRoute(router, deps.purge, node);
+  const purges = new PurgeHistory();
+  if (deps.purge) addPurgeRoute(router, recordingIssuer(deps.purge, purges, now), node);
+  addDashboardRoutes(router, { pops: deps.pops, routing: deps.routing ?? (() => undefined), health: deps.health ?? ALL_UP, purges, node, now });
   const server = await AdminServer.start({ listen: section.listen, token, router, logger: deps.logger });
-  deps.logger.info({ url: server.url }, 'admin API listening');
+  deps.logger.info({ url: server.url, dashboard: `${server.url}/dashboard` }, 'admin API listening');
   return server;
 }

@@ -14,7 +14,8 @@ install and no root (examples/demo.yaml):
   - three POPs, each a caching edge: eu-milan 127.0.0.2:8080,
     us-newyork 127.0.0.3:8080, ap-singapore 127.0.0.4:8080
   - the GeoDNS nameserver on 127.0.0.1:5353, probing the edges
-  - its admin API on 127.0.0.1:8053 (token demo-token-only-for-loopback)
+  - its admin API on 127.0.0.1:8053 (token demo-token-only-for-loopback),
+    with the dashboard at http://127.0.0.1:8053/dashboard
 Prints a tour of commands to try. Ctrl-C stops everything.
 
 Options:
@@ -59,12 +60,18 @@ async function allPopsUp(demo: Demo, timeoutMs: number): Promise<void> {
   }
 }
 
+/** A ready link: the page takes the token from the fragment (never sent to the server) and keeps it for the tab. */
+export function dashboardUrl(p: DemoPorts): string {
+  return `http://127.0.0.1:${p.admin}/dashboard#token=demo-token-only-for-loopback`;
+}
+
 export function banner(p: DemoPorts): string {
   return `geocdn demo is running on loopback:
   origin        127.0.0.1:${p.origin}
   POP edges     eu-milan 127.0.0.2:${p.http}, us-newyork 127.0.0.3:${p.http}, ap-singapore 127.0.0.4:${p.http}
   nameserver    127.0.0.1:${p.dns} (UDP and TCP), cdn.example.test routed between the three POPs
   admin API     127.0.0.1:${p.admin} (token demo-token-only-for-loopback)
+  dashboard     ${dashboardUrl(p)}
 
 Try:
 ${printTour(p)}

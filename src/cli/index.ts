@@ -7,6 +7,7 @@ import { edgeCommand } from './edge.js';
 import { lookupCommand } from './lookup.js';
 import { purgeCommand } from './purge.js';
 import { statusCommand } from './status.js';
+import { warmCommand } from './warm.js';
 
 /** Every subcommand, in the order `geocdn --help` lists them. */
-export const commands: Command[] = [demoCommand, dnsCommand, checkCommand, edgeCommand, lookupCommand, statusCommand, drainCommand, purgeCommand];
+export const commands: Command[] = [demoCommand, dnsCommand, checkCommand, edgeCommand, lookupCommand, statusCommand, drainCommand, purgeCommand, warmCommand];

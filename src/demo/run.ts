@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
 import type { Logger } from '../core/log.js';
+import { packageRoot } from '../core/package-root.js';
 import { createMemoryBus } from '../cluster/memory-bus.js';
 import type { ClusterSetup } from '../cluster/create.js';
 import { memoryCursor } from '../cluster/cursor.js';
@@ -12,7 +12,7 @@ import { Nameserver } from '../dns/nameserver.js';
 import { createEdgeServer, type EdgeServer } from '../edge/server.js';
 import { type DemoOrigin, startDemoOrigin } from './origin.js';
 
-export const demoConfigPath = fileURLToPath(new URL('../../examples/demo.yaml', import.meta.url));
+export const demoConfigPath = join(packageRoot(), 'examples', 'demo.yaml');
 
 /** The demo's ports: DNS, the edges (on 127.0.0.2-4), the origin and the admin API. */
 export interface DemoPorts {

@@ -171,6 +171,20 @@ export const tourSteps: TourStep[] = [
   },
   {
     kind: 'http',
+    command: 'curl -sI http://127.0.0.1:{admin}/dashboard',
+    comment: 'the dashboard page; open http://127.0.0.1:{admin}/dashboard#token=demo-token-only-for-loopback in a browser',
+    request: { address: '127.0.0.1', port: 'admin', method: 'HEAD', path: '/dashboard' },
+    expect: (status, h) => (status === 200 && /^text\/html/.test(String(h['content-type'])) ? undefined : `expected 200 text/html, got ${status} ${String(h['content-type'])}`),
+  },
+  {
+    kind: 'http',
+    command: `curl -s -H '${TOKEN}' http://127.0.0.1:{admin}/v1/dashboard`,
+    comment: "the dashboard's data: every POP's state, load, hit ratio and X-Cache-Status counts, and the recent purges",
+    request: { address: '127.0.0.1', port: 'admin', path: '/v1/dashboard', headers: { authorization: 'Bearer demo-token-only-for-loopback' } },
+    expect: (status, h) => (status === 200 && /^application\/json/.test(String(h['content-type'])) ? undefined : `expected 200 JSON, got ${status}`),
+  },
+  {
+    kind: 'http',
     command: `curl -s -X POST -H '${TOKEN}' http://127.0.0.1:{admin}/v1/pops/us-newyork/drain`,
     comment: 'drain the New York POP (or: node dist/cli.js drain us-newyork -c examples/demo.yaml)',
     request: { address: '127.0.0.1', port: 'admin', method: 'POST', path: '/v1/pops/us-newyork/drain', headers: { authorization: 'Bearer demo-token-only-for-loopback' } },
@@ -202,7 +216,7 @@ const fill = (command: string, p: TourPorts) =>
   command.replaceAll('{dns}', String(p.dns)).replaceAll('{http}', String(p.http)).replaceAll('{admin}', String(p.admin));
 
 export function printTour(p: TourPorts): string {
-  return tourSteps.map((s) => `  # ${s.comment}\n  ${fill(s.command, p)}`).join('\n');
+  return tourSteps.map((s) => `  # ${fill(s.comment, p)}\n  ${fill(s.command, p)}`).join('\n');
 }
 
 /** Runs every step against the demo; returns one line per step and whether all passed. */

@@ -8,12 +8,16 @@ import type { LastResort } from '../health/last-resort.js';
 import { ALL_UP, type HealthView } from '../health/view.js';
 import { describeDecision, fitTxt } from '../routing/director.js';
 import type { CompiledService, GeoRouting } from '../routing/types.js';
+import type { Logger } from '../core/log.js';
+import { formatCidr, type ClientAddress as Client } from '../geo/address.js';
 
 export interface GeoAnswerOptions {
   /** TTL of answers given while a nearer POP is down, drained or shedding, and of last resorts. */
   failoverTtl: number;
   /** Per service index: where clients go when every POP of their list is down. */
   lastResorts: readonly LastResort[];
+  /** At debug level, one line per decision (GEOCDN_LOG_LEVEL=debug); the level is read when the snapshot is built. */
+  logger?: Logger;
 }
 
 /** What an answer is, for the responder's cache of finished messages: one number per distinct RRset. */
@@ -61,6 +65,23 @@ export function geoAnswerSource(routing: GeoRouting, health: HealthView = ALL_UP
     });
   };
   const ttlOf = (target: CompiledService, h: HealthDecision) => (h.cause.kind === 'none' ? target.ttl : Math.min(failoverTtl, target.ttl));
+  // Checked once per snapshot, so the per-query cost with debug off is one test of a constant.
+  const debug = options?.logger?.isLevelEnabled('debug') ? options.logger : undefined;
+  const logDecision = (service: CompiledService, qtype: number, client: Client, h: HealthDecision, ttl: number) =>
+    debug?.debug(
+      {
+        service: service.name,
+        qtype,
+        client: formatCidr(client.family, client.bytes, client.sourcePrefix),
+        pop: h.decision.allDown ? null : routing.pops[h.decision.pop]!.name,
+        rule: h.decision.rule,
+        rank: h.decision.rank,
+        reason: (describeDecision(routing.pops, h.decision) + describeCause(routing.pops, h.cause)).trim(),
+        ttl,
+        scope: h.scopePrefix,
+      },
+      'dns decision',
+    );
 
   return {
     service: (nameKey) => routing.service(nameKey),
@@ -70,6 +91,7 @@ export function geoAnswerSource(routing: GeoRouting, health: HealthView = ALL_UP
       const h = decideWithHealth(routing, target, client, health);
       const type = qtype === RRType.AAAA ? RRType.AAAA : RRType.A; // ANY: the A RRset (RFC 8482)
       const ttl = ttlOf(target, h);
+      if (debug) logDecision(service, qtype, client, h, ttl);
       if (h.decision.allDown) {
         return { rrset: lastResortRRset(service, lastResortOf(target), type, ttl), scopePrefix: h.scopePrefix, variant: variant(VARIANT_LAST_RESORT, 0, ttl) };
       }
@@ -79,6 +101,7 @@ export function geoAnswerSource(routing: GeoRouting, health: HealthView = ALL_UP
     directorTxt(service, client) {
       const target = targets.get(service)!;
       const h = decideWithHealth(routing, target, client, health);
+      if (debug) logDecision(service, RRType.TXT, client, h, ttlOf(target, h));
       const why = fitTxt(describeDecision(routing.pops, h.decision) + describeCause(routing.pops, h.cause));
       const bytes = Buffer.concat([charString(routing.describe(client)), charString(why)]);
       const rrset: RRset = { name: owners.get(service)!, type: RRType.TXT, ttl: ttlOf(target, h), data: [{ kind: 'raw', bytes }] };

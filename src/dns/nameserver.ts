@@ -2,6 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { GeocdnErrors } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
+import { logSlowLoad } from '../core/progress.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { Responder, type DnsSnapshot } from './responder.js';
 import { DnsServer } from './server.js';
@@ -15,7 +16,7 @@ import type { Prober } from '../health/probe.js';
 import { monitoredPops, monitorSettings } from '../health/setup.js';
 import type { HealthView } from '../health/view.js';
 
-export type SnapshotBuilder = (loaded: LoadedConfig, health?: HealthView) => DnsSnapshot | Promise<DnsSnapshot>;
+export type SnapshotBuilder = (loaded: LoadedConfig, health?: HealthView, logger?: Logger) => DnsSnapshot | Promise<DnsSnapshot>;
 
 /** What tests inject into the health checks: a fake clock, a probe of their own. */
 export interface NameserverOptions {
@@ -50,7 +51,9 @@ export class Nameserver {
   static async start(configPath: string, logger: Logger, build: SnapshotBuilder = buildDnsSnapshot, listen?: string[], options: NameserverOptions = {}): Promise<Nameserver> {
     const loaded = loadConfig(configPath);
     const health = new HealthMonitor({ clock: options.clock ?? systemClock, prober: options.prober, logger });
-    const snapshot = await build(loaded, health);
+    const started = performance.now();
+    const snapshot = await build(loaded, health, logger);
+    logSlowLoad(logger, 'loading the config, zones and GeoIP databases', performance.now() - started, snapshotFiles(loaded.path, snapshot));
     // Probes start with the config, not on the first query.
     health.configure(monitoredPops(snapshot.routing), monitorSettings(loaded.config));
     const responder = new Responder(snapshot, { maxUdpPayload: loaded.config.dns.max_udp_payload });
@@ -63,7 +66,7 @@ export class Nameserver {
     // DNS answers even when the admin API cannot start (its port taken, say).
     const cluster = options.cluster ?? (loaded.config.cluster?.redis ? createCluster(loaded.config.cluster, (e) => logger.warn({ err: e }, 'cluster bus error (purges queue until it returns)')) : undefined);
     const purge = cluster ? { purge: clusterPurgeIssuer(cluster) } : {};
-    const admin = await startAdminApi(loaded.config.admin, { pops: health, logger, now: () => (options.clock ?? systemClock).now(), ...purge }).catch((e: unknown) => {
+    const admin = await startAdminApi(loaded.config.admin, { pops: health, health, routing: () => responder.current.routing, logger, now: () => (options.clock ?? systemClock).now(), ...purge }).catch((e: unknown) => {
       logger.error({ err: e }, 'admin API not started');
       return undefined;
     });
@@ -78,7 +81,9 @@ export class Nameserver {
   async reload(): Promise<boolean> {
     try {
       const loaded = loadConfig(this.configPath);
-      const snapshot = await this.build(loaded, this.health);
+      const started = performance.now();
+      const snapshot = await this.build(loaded, this.health, this.logger);
+      logSlowLoad(this.logger, 'reloading the config, zones and GeoIP databases', performance.now() - started, snapshotFiles(loaded.path, snapshot));
       this.health.configure(monitoredPops(snapshot.routing), monitorSettings(loaded.config));
       this.responder.swap(snapshot);
       this.loaded = loaded;
@@ -129,4 +134,10 @@ export class Nameserver {
     await this.server.stop();
     await this.ownedCluster?.bus.close();
   }
+}
+
+/** The files a snapshot was read from, for the size in the slow-load line. */
+function snapshotFiles(configPath: string, snapshot: DnsSnapshot): string[] {
+  const sources = snapshot.routing?.sources;
+  return [configPath, ...snapshot.zones.zones.map((z) => z.source), ...(sources?.city ?? []), ...(sources?.asn ?? [])];
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { GeocdnError, GeocdnErrors } from '../core/errors.js';
 import type { LoadedConfig } from '../config/load.js';
+import type { Logger } from '../core/log.js';
 import { Name, NameError } from './wire/name.js';
 import { ZoneSet } from './zone/lookup.js';
 import { parseZoneFile } from './zone/parser.js';
@@ -19,7 +20,7 @@ import { nodeFor } from './zone/zone.js';
  * Parses and checks every zone of a config, whole, before anything serves
  * from it (parse → validate → swap). Throws GeocdnErrors listing all problems.
  */
-export async function buildDnsSnapshot(loaded: LoadedConfig, health: HealthView = ALL_UP): Promise<DnsSnapshot> {
+export async function buildDnsSnapshot(loaded: LoadedConfig, health: HealthView = ALL_UP, logger?: Logger): Promise<DnsSnapshot> {
   const errors: GeocdnError[] = [];
   const zones: Zone[] = [];
   const hash = createHash('sha256').update(readFileSync(loaded.path));
@@ -60,7 +61,7 @@ export async function buildDnsSnapshot(loaded: LoadedConfig, health: HealthView 
   if (last.issues.length > 0) throw new GeocdnErrors(last.issues.map((m) => new GeocdnError('GEOCDN_CONFIG_INVALID', m, { file: loaded.path })));
   return {
     zones: zoneSet,
-    geo: routing ? geoAnswerSource(routing, health, { failoverTtl: config.health.failover_ttl, lastResorts: last.byService }) : undefined,
+    geo: routing ? geoAnswerSource(routing, health, { failoverTtl: config.health.failover_ttl, lastResorts: last.byService, logger }) : undefined,
     routing,
     version: hash.digest('hex').slice(0, 12),
   };

@@ -5,6 +5,10 @@ export interface LoadReport {
   bytesPerSecond: number;
   /** The edge's own view of its origins: `state` per origin as the edge reports it. */
   origins: readonly { origin: string; state: string }[];
+  /** Share of the last second's answers served from cache, when the edge reports it. */
+  hitRatio?: number;
+  /** Answers per X-Cache-Status since the edge started, when it reports them (for the dashboard). */
+  cacheStatuses?: Readonly<Record<string, number>>;
 }
 
 /** Reads the load out of a health answer; undefined when the body carries none (a plain HTTP health check). */
@@ -21,7 +25,21 @@ export function parseLoadReport(body: unknown): LoadReport | undefined {
         return typeof r.origin === 'string' && typeof r.state === 'string' ? [{ origin: r.origin, state: r.state }] : [];
       })
     : [];
-  return { inFlight: num(b.in_flight), requestsPerSecond: rps, bytesPerSecond: num(b.bytes_per_second), origins };
+  const report: LoadReport = { inFlight: num(b.in_flight), requestsPerSecond: rps, bytesPerSecond: num(b.bytes_per_second), origins };
+  if (typeof b.hit_ratio === 'number' && b.hit_ratio >= 0 && b.hit_ratio <= 1) report.hitRatio = b.hit_ratio;
+  const statuses = cacheStatusCounts(b.cache_statuses);
+  if (statuses) report.cacheStatuses = statuses;
+  return report;
+}
+
+/** `{"HIT": 12, "MISS": 3…}` from an edge's health answer: at most 16 names, each a short upper-case word, with a count. */
+function cacheStatusCounts(v: unknown): Record<string, number> | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const out: Record<string, number> = {};
+  for (const [k, n] of Object.entries(v as Record<string, unknown>).slice(0, 16)) {
+    if (/^[A-Z_]{1,16}$/.test(k) && typeof n === 'number' && Number.isFinite(n) && n >= 0) out[k] = n;
+  }
+  return out;
 }
 
 /**
