@@ -1,4 +1,7 @@
 import { type Directives, deltaSeconds, fieldNames, parseDirectives } from './cache-control.js';
+import { parseHttpDate } from './http-date.js';
+
+export { parseHttpDate };
 
 /** Response or request header fields as node and undici give them: lower-case names. */
 export type HeaderMap = Readonly<Record<string, string | string[] | undefined>>;
@@ -69,11 +72,6 @@ export function cacheDirectives(h: HeaderMap): { directives: Directives; targete
   return { directives: parseDirectives(h['cache-control']), targeted: false };
 }
 
-/** HTTP-date to ms; NaN when invalid (RFC 9111 §5.3: an invalid Expires means "already expired"). */
-export function parseHttpDate(v: string | undefined): number {
-  return v === undefined ? NaN : Date.parse(v);
-}
-
 /** RFC 9111 §3 (may we store it?) and §4.2 (for how long), as a shared cache. */
 export function evaluateResponse(f: ResponseFacts): StoreVerdict {
   if (f.method !== 'GET') return { store: false, reason: 'method' };
@@ -96,13 +94,13 @@ export function evaluateResponse(f: ResponseFacts): StoreVerdict {
     return { store: false, reason: 'set-cookie' };
   }
 
-  const date = parseHttpDate(headerValue(f.headers, 'date'));
+  const date = parseHttpDate(headerValue(f.headers, 'date'), f.responseTime);
   const dateValue = Number.isNaN(date) ? f.responseTime : date;
   let lifetime: number | undefined = sMaxAge ?? deltaSeconds(d, 'max-age');
   if (lifetime === undefined && !targeted) {
     const expiresText = headerValue(f.headers, 'expires');
     if (expiresText !== undefined) {
-      const expires = parseHttpDate(expiresText);
+      const expires = parseHttpDate(expiresText, f.responseTime);
       lifetime = Number.isNaN(expires) ? 0 : Math.max(0, Math.floor((expires - dateValue) / 1000));
     }
   }
@@ -133,7 +131,7 @@ export function evaluateResponse(f: ResponseFacts): StoreVerdict {
 
 /** RFC 9111 §4.2.2: 10% of the time since Last-Modified, capped. */
 function heuristicLifetime(h: HeaderMap, dateValue: number, cap: number): number {
-  const lm = parseHttpDate(headerValue(h, 'last-modified'));
+  const lm = parseHttpDate(headerValue(h, 'last-modified'), dateValue);
   if (Number.isNaN(lm) || lm >= dateValue) return 0;
   return Math.min(cap, Math.floor((dateValue - lm) / 10_000));
 }

@@ -1,0 +1,68 @@
+// Regression tests for what the HTTP cache conformance suite (cache-tests.fyi)
+// found in the edge: each drives a real origin through a real edge, as the suite does.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { parseHttpDate } from '../src/edge/cache/http-date.js';
+import { type TestEdge, type TestOrigin, fixed, get, startEdge, startOrigin } from './helpers/edge-harness.js';
+
+describe('edge conformance: RFC 9111/9110 details over HTTP', () => {
+  let origin: TestOrigin;
+  let edge: TestEdge;
+  before(async () => {
+    origin = await startOrigin();
+    edge = await startEdge({ origin });
+  });
+  after(async () => {
+    await edge.close();
+    await origin.close();
+  });
+
+  /** Two GETs of a path answered by `headers`; how many reached the origin, and the second reply. */
+  async function twice(path: string, status: number, headers: Record<string, string | string[]>, reqHeaders: Record<string, string> = {}) {
+    origin.route(path, fixed(status, { 'content-type': 'text/plain', ...headers }, 'body'));
+    await get(edge, path, { headers: reqHeaders });
+    const second = await get(edge, path, { headers: reqHeaders });
+    return { fetches: origin.count(path), second };
+  }
+
+  it('an Expires that is not an HTTP-date means already expired (RFC 9111 §5.3, RFC 9110 §5.6.7)', async () => {
+    const invalid = [
+      'Thu, 18 Aug 2050 02:01:18 UTC',
+      'Thu, 18 Aug 2050 02:01:18 AEST',
+      'Thu 18 Aug 2050 02:01:18 GMT',
+      'Thu, 18  Aug  2050 02:01:18 GMT',
+      'Thu, 18-Aug-2050 02:01:18 GMT',
+      'Thu, 18 Aug 2050 2:01:18 GMT',
+      'Thu, 18 Aug 50 02:01:18 GMT',
+    ];
+    for (const [i, expires] of invalid.entries()) {
+      const r = await twice(`/expires-invalid-${i}`, 200, { expires });
+      assert.equal(r.fetches, 2, `Expires: ${expires} must not make the response fresh`);
+      assert.notEqual(r.second.headers['x-cache-status'], 'HIT');
+    }
+  });
+
+  it('the obsolete RFC 850 and asctime forms, and any case, are still dates', async () => {
+    const valid = ['Thursday, 18-Aug-50 02:01:18 GMT', 'Thu Aug  8 02:01:18 2050', 'THU, 18 AUG 2050 02:01:18 gmt', 'Tue, 19 Jan 2038 14:14:08 GMT'];
+    for (const [i, expires] of valid.entries()) {
+      const r = await twice(`/expires-valid-${i}`, 200, { expires });
+      assert.equal(r.fetches, 1, `Expires: ${expires} is a future date`);
+      assert.equal(r.second.headers['x-cache-status'], 'HIT');
+    }
+  });
+});
+
+describe('edge conformance: the pure parsers', () => {
+  it('parseHttpDate takes the three HTTP-date forms only', () => {
+    const t = Date.UTC(1994, 10, 6, 8, 49, 37);
+    assert.equal(parseHttpDate('Sun, 06 Nov 1994 08:49:37 GMT'), t);
+    assert.equal(parseHttpDate('Sunday, 06-Nov-94 08:49:37 GMT'), t);
+    assert.equal(parseHttpDate('Sun Nov  6 08:49:37 1994'), t);
+    const now = Date.UTC(2026, 0, 1);
+    assert.equal(new Date(parseHttpDate('Thursday, 18-Aug-50 02:01:18 GMT', now)).getUTCFullYear(), 2050);
+    assert.equal(new Date(parseHttpDate('Monday, 18-Aug-80 02:01:18 GMT', now)).getUTCFullYear(), 1980);
+    for (const bad of ['0', '', 'Sun, 31 Feb 1994 08:49:37 GMT', 'Sun, 06 Nov 1994 24:00:00 GMT', '1994-11-06T08:49:37Z', 'Sun, 06 Nov 1994 08:49:37 +0000']) {
+      assert.ok(Number.isNaN(parseHttpDate(bad)), bad);
+    }
+  });
+});
