@@ -50,6 +50,35 @@ describe('edge conformance: RFC 9111/9110 details over HTTP', () => {
       assert.equal(r.second.headers['x-cache-status'], 'HIT');
     }
   });
+
+  it('Age: the first member of a list counts, so an old response is not reused as new', async () => {
+    const old = await twice('/age-old-first', 200, { 'cache-control': 'max-age=3600', age: '7200, 0' });
+    assert.equal(old.fetches, 2);
+    const oldLines = await twice('/age-old-lines', 200, { 'cache-control': 'max-age=3600', age: ['7200', '0'] });
+    assert.equal(oldLines.fetches, 2);
+    const young = await twice('/age-young-first', 200, { 'cache-control': 'max-age=3600', age: '0, 7200' });
+    assert.equal(young.fetches, 1);
+    assert.equal(young.second.headers['x-cache-status'], 'HIT');
+  });
+
+  it('any final status with explicit freshness is stored; must-understand limits it to statuses we know (§3, §5.2.2.3)', async () => {
+    for (const status of [299, 499, 599]) {
+      const r = await twice(`/status-${status}`, status, { 'cache-control': 'max-age=3600' });
+      assert.equal(r.fetches, 1, `${status} with max-age is reusable`);
+      assert.equal(r.second.status, status);
+      assert.equal(r.second.headers['x-cache-status'], 'HIT');
+    }
+    const noHeuristic = await twice('/status-599-lm', 599, { 'last-modified': 'Wed, 01 Jan 2020 00:00:00 GMT' });
+    assert.equal(noHeuristic.fetches, 2, 'no heuristic freshness for a status not cacheable by default');
+    const publicHeuristic = await twice('/status-599-public', 599, { 'cache-control': 'public', 'last-modified': 'Wed, 01 Jan 2020 00:00:00 GMT' });
+    assert.equal(publicHeuristic.fetches, 1, 'public allows heuristic freshness');
+    const unknown = await twice('/mu-599', 599, { 'cache-control': 'max-age=3600, no-store, must-understand' });
+    assert.equal(unknown.fetches, 2);
+    const known = await twice('/mu-200', 200, { 'cache-control': 'max-age=3600, no-store, must-understand' });
+    assert.equal(known.fetches, 1, 'must-understand overrides no-store for an understood status');
+    const plainNoStore = await twice('/no-store-200', 200, { 'cache-control': 'max-age=3600, no-store' });
+    assert.equal(plainNoStore.fetches, 2);
+  });
 });
 
 describe('edge conformance: the pure parsers', () => {

@@ -55,7 +55,11 @@ export interface ResponseFacts {
 
 /** RFC 9110 §15.1: statuses cacheable by default. 206 is left out: we store whole objects only. */
 const HEURISTIC_STATUS = new Set([200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501]);
-/** Statuses we know how to store and serve at all (§3: "understood"). */
+/**
+ * Statuses whose semantics this cache implements: what `must-understand` asks
+ * about (RFC 9111 §5.2.2.3). Any other final status may still be stored when
+ * the response has explicit freshness (§3).
+ */
 const UNDERSTOOD_STATUS = new Set([...HEURISTIC_STATUS, 302, 303, 307, 400, 403, 500, 502, 503, 504]);
 
 export function headerValue(h: HeaderMap, name: string): string | undefined {
@@ -75,10 +79,14 @@ export function cacheDirectives(h: HeaderMap): { directives: Directives; targete
 /** RFC 9111 §3 (may we store it?) and §4.2 (for how long), as a shared cache. */
 export function evaluateResponse(f: ResponseFacts): StoreVerdict {
   if (f.method !== 'GET') return { store: false, reason: 'method' };
-  if (!UNDERSTOOD_STATUS.has(f.status)) return { store: false, reason: 'status' };
+  // §3: only final responses; 206 because we store whole objects, 304 because it is no representation
+  if (f.status < 200 || f.status > 599 || f.status === 206 || f.status === 304) return { store: false, reason: 'status' };
   if (f.requestNoStore) return { store: false, reason: 'request-no-store' };
   const { directives: d, targeted } = cacheDirectives(f.headers);
-  if (d.has('no-store')) return { store: false, reason: 'no-store' };
+  // §5.2.2.3: must-understand limits storing to caches that implement the status, and then overrides no-store
+  const mustUnderstand = d.has('must-understand');
+  if (mustUnderstand && !UNDERSTOOD_STATUS.has(f.status)) return { store: false, reason: 'status' };
+  if (d.has('no-store') && !mustUnderstand) return { store: false, reason: 'no-store' };
   const privateFields = fieldNames(d, 'private');
   if (d.has('private') && !privateFields) return { store: false, reason: 'private' };
   const sMaxAge = deltaSeconds(d, 's-maxage');
@@ -138,11 +146,23 @@ function heuristicLifetime(h: HeaderMap, dateValue: number, cap: number): number
 
 /** RFC 9111 §4.2.3: corrected_initial_age. */
 function initialAge(h: HeaderMap, dateValue: number, requestTime: number, responseTime: number): number {
-  const ageText = headerValue(h, 'age');
-  const ageValue = ageText !== undefined && /^\d+$/.test(ageText.trim()) ? Number(ageText) : 0;
+  const ageValue = ageSeconds(headerValue(h, 'age'));
   const apparentAge = Math.max(0, (responseTime - dateValue) / 1000);
   const responseDelay = Math.max(0, (responseTime - requestTime) / 1000);
   return Math.max(apparentAge, ageValue + responseDelay);
+}
+
+/**
+ * The Age field's delta-seconds (RFC 9111 §5.1); 0 when absent or invalid.
+ * A list (several lines, or "7200, 0" on one) is invalid as a whole, but its
+ * first member is what the sender most likely meant: taking it never makes a
+ * response look younger than the first Age says, so an old one is not reused.
+ */
+function ageSeconds(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const comma = text.indexOf(',');
+  const first = (comma < 0 ? text : text.slice(0, comma)).trim();
+  return /^\d+$/.test(first) ? Math.min(Number(first), 2147483648) : 0;
 }
 
 /** current_age in whole seconds (§4.2.3), as the Age field carries it. */
