@@ -79,6 +79,22 @@ describe('edge conformance: RFC 9111/9110 details over HTTP', () => {
     const plainNoStore = await twice('/no-store-200', 200, { 'cache-control': 'max-age=3600, no-store' });
     assert.equal(plainNoStore.fetches, 2);
   });
+
+  it('If-None-Match matches entity-tags as the origin sent them, malformed ones too', async () => {
+    for (const [i, etag] of ['abcdef', 'w/"abcdef"', 'W"abcdef"'].entries()) {
+      const path = `/etag-odd-${i}`;
+      origin.route(path, fixed(200, { 'cache-control': 'max-age=3600', etag }, 'body'));
+      await get(edge, path);
+      const r = await get(edge, path, { headers: { 'if-none-match': `"zzz", ${etag}` } });
+      assert.equal(r.status, 304, `If-None-Match: ${etag}`);
+      assert.equal(r.headers['x-cache-status'], 'HIT');
+      assert.equal(origin.count(path), 1);
+    }
+    origin.route('/etag-list', fixed(200, { 'cache-control': 'max-age=3600', etag: '"a,1"' }, 'body'));
+    await get(edge, '/etag-list');
+    assert.equal((await get(edge, '/etag-list', { headers: { 'if-none-match': '"b", W/"a,1"' } })).status, 304);
+    assert.equal((await get(edge, '/etag-list', { headers: { 'if-none-match': '"a", "1"' } })).status, 200);
+  });
 });
 
 describe('edge conformance: the pure parsers', () => {
