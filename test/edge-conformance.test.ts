@@ -2,6 +2,7 @@
 // found in the edge: each drives a real origin through a real edge, as the suite does.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { parseDirectives } from '../src/edge/cache/cache-control.js';
 import { parseHttpDate } from '../src/edge/cache/http-date.js';
 import { type TestEdge, type TestOrigin, fixed, get, startEdge, startOrigin } from './helpers/edge-harness.js';
 
@@ -95,6 +96,26 @@ describe('edge conformance: RFC 9111/9110 details over HTTP', () => {
     assert.equal((await get(edge, '/etag-list', { headers: { 'if-none-match': '"b", W/"a,1"' } })).status, 304);
     assert.equal((await get(edge, '/etag-list', { headers: { 'if-none-match': '"a", "1"' } })).status, 200);
   });
+
+  it('a max-age with whitespace around "=" is no max-age (RFC 9111 §5.2 grammar)', async () => {
+    for (const [i, cc] of ['max-age =3600', 'max-age= 3600'].entries()) {
+      const r = await twice(`/cc-space-${i}`, 200, { 'cache-control': cc });
+      assert.equal(r.fetches, 2, `Cache-Control: ${cc}`);
+    }
+    const ok = await twice('/cc-ows', 200, { 'cache-control': 'public , max-age=3600 ' });
+    assert.equal(ok.fetches, 1);
+  });
+
+  it('Vary: Accept-Language selects the same variant whatever the case of the tags', async () => {
+    const vary = { 'cache-control': 'max-age=3600', vary: 'Accept-Language' };
+    origin.route('/lang', fixed(200, vary, 'body'));
+    await get(edge, '/lang', { headers: { 'accept-language': 'en, de' } });
+    const r = await get(edge, '/lang', { headers: { 'accept-language': 'eN,De' } });
+    assert.equal(r.headers['x-cache-status'], 'HIT');
+    const other = await get(edge, '/lang', { headers: { 'accept-language': 'de, en' } });
+    assert.equal(other.headers['x-cache-status'], 'MISS', 'order is a preference: another variant');
+    assert.equal(origin.count('/lang'), 2);
+  });
 });
 
 describe('edge conformance: the pure parsers', () => {
@@ -109,5 +130,13 @@ describe('edge conformance: the pure parsers', () => {
     for (const bad of ['0', '', 'Sun, 31 Feb 1994 08:49:37 GMT', 'Sun, 06 Nov 1994 24:00:00 GMT', '1994-11-06T08:49:37Z', 'Sun, 06 Nov 1994 08:49:37 +0000']) {
       assert.ok(Number.isNaN(parseHttpDate(bad)), bad);
     }
+  });
+
+  it('parseDirectives ignores a directive with whitespace around "="', () => {
+    const d = parseDirectives('max-age =10, s-maxage= 20, no-cache , x="a = b"');
+    assert.equal(d.has('max-age'), false);
+    assert.equal(d.has('s-maxage'), false);
+    assert.equal(d.get('no-cache'), true);
+    assert.equal(d.get('x'), 'a = b');
   });
 });

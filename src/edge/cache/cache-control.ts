@@ -18,11 +18,16 @@ export function parseDirectives(field: string | readonly string[] | undefined): 
     while (i < n && (text[i] === ',' || text[i] === ' ' || text[i] === '\t')) i++;
     const nameStart = i;
     while (i < n && text[i] !== '=' && text[i] !== ',') i++;
-    const name = text.slice(nameStart, i).trim().toLowerCase();
+    const rawName = text.slice(nameStart, i);
+    const name = rawName.trim().toLowerCase();
+    // The grammar is token [ "=" value ] with no whitespace around "=" (RFC 9111 §5.2):
+    // "max-age =60" or "max-age= 60" is not a max-age, and is ignored like any unknown directive.
+    let valid = !/[\s"]/.test(name);
     let value: string | true = true;
     if (i < n && text[i] === '=') {
+      if (rawName.length !== rawName.trimEnd().length) valid = false;
       i++;
-      while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
+      if (text[i] === ' ' || text[i] === '\t') valid = false;
       if (text[i] === '"') {
         i++;
         let v = '';
@@ -40,7 +45,7 @@ export function parseDirectives(field: string | readonly string[] | undefined): 
       }
     }
     // RFC 9111 §4.2.1: with duplicate directives the first one wins for our purpose
-    if (name && !out.has(name)) out.set(name, value);
+    if (valid && name && !out.has(name)) out.set(name, value);
   }
   return out;
 }
