@@ -118,6 +118,30 @@ describe('edge conformance: RFC 9111/9110 details over HTTP', () => {
   });
 });
 
+describe('edge conformance: request directives on a site that honours them', () => {
+  let origin: TestOrigin;
+  let edge: TestEdge;
+  before(async () => {
+    origin = await startOrigin();
+    edge = await startEdge({ origin, sites: { 'www.example.test': { origin: origin.url, honor_client_no_cache: true } } });
+  });
+  after(async () => {
+    await edge.close();
+    await origin.close();
+  });
+
+  it('min-fresh: a response fresh for less than asked is fetched again (RFC 9111 §5.2.1.3)', async () => {
+    origin.route('/min-fresh', fixed(200, { 'cache-control': 'max-age=1500' }, 'body'));
+    await get(edge, '/min-fresh');
+    const enough = await get(edge, '/min-fresh', { headers: { 'cache-control': 'min-fresh=1000' } });
+    assert.equal(enough.headers['x-cache-status'], 'HIT');
+    const tooShort = await get(edge, '/min-fresh', { headers: { 'cache-control': 'min-fresh=2000' } });
+    assert.equal(tooShort.headers['x-cache-status'], 'EXPIRED');
+    assert.match(String(tooShort.headers['cache-status']), /fwd=request/);
+    assert.equal(origin.count('/min-fresh'), 2);
+  });
+});
+
 describe('edge conformance: the pure parsers', () => {
   it('parseHttpDate takes the three HTTP-date forms only', () => {
     const t = Date.UTC(1994, 10, 6, 8, 49, 37);
