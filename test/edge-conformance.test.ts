@@ -1,6 +1,7 @@
 // Regression tests for what the HTTP cache conformance suite (cache-tests.fyi)
 // found in the edge: each drives a real origin through a real edge, as the suite does.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { parseDirectives } from '../src/edge/cache/cache-control.js';
 import { parseHttpDate } from '../src/edge/cache/http-date.js';
@@ -139,6 +140,18 @@ describe('edge conformance: request directives on a site that honours them', () 
     assert.equal(tooShort.headers['x-cache-status'], 'EXPIRED');
     assert.match(String(tooShort.headers['cache-status']), /fwd=request/);
     assert.equal(origin.count('/min-fresh'), 2);
+  });
+});
+
+describe('edge conformance: scripts/cache-tests.sh', () => {
+  it('says how to get the suite when CACHE_TESTS_DIR is missing, and downloads nothing', () => {
+    const script = new URL('../../scripts/cache-tests.sh', import.meta.url).pathname;
+    const env = { ...process.env };
+    delete env['CACHE_TESTS_DIR'];
+    const r = spawnSync('bash', [script], { encoding: 'utf8', env, timeout: 10_000 });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /git clone https:\/\/github\.com\/http-tests\/cache-tests/);
+    assert.match(r.stderr, /CACHE_TESTS_DIR=/);
   });
 });
 
