@@ -107,6 +107,19 @@ describe('edge conformance: RFC 9111/9110 details over HTTP', () => {
     assert.equal(ok.fetches, 1);
   });
 
+  it('CDN-Cache-Control is a Structured Field: an invalid one is skipped for Cache-Control (RFC 9213 §2.1, RFC 8941)', async () => {
+    for (const [i, cdn] of ['max-age=10000, &&&&&', 'max-age =10000', 'MAX-AGE=10000', 'max-age=10000,'].entries()) {
+      const r = await twice(`/cdn-invalid-${i}`, 200, { 'cdn-cache-control': cdn, 'cache-control': 'no-store' });
+      assert.equal(r.fetches, 2, `CDN-Cache-Control: ${cdn} is invalid, Cache-Control: no-store applies`);
+      assert.equal(r.second.headers['cdn-cache-control'], undefined);
+    }
+    const wrongType = await twice('/cdn-wrong-type', 200, { 'cdn-cache-control': 'max-age="10000"', 'cache-control': 'max-age=10000' });
+    assert.equal(wrongType.fetches, 2, 'a string max-age is ignored, and the valid field still replaces Cache-Control');
+    const valid = await twice('/cdn-valid', 200, { 'cdn-cache-control': 'foo;a=1, max-age=10000;b="x", bar=?1', 'cache-control': 'no-store' });
+    assert.equal(valid.fetches, 1);
+    assert.equal(valid.second.headers['x-cache-status'], 'HIT');
+  });
+
   it('Vary: Accept-Language selects the same variant whatever the case of the tags', async () => {
     const vary = { 'cache-control': 'max-age=3600', vary: 'Accept-Language' };
     origin.route('/lang', fixed(200, vary, 'body'));

@@ -1,4 +1,4 @@
-import { type Directives, deltaSeconds, fieldNames, parseDirectives } from './cache-control.js';
+import { type Directives, deltaSeconds, fieldNames, parseDirectives, parseTargetedDirectives } from './cache-control.js';
 import { parseHttpDate } from './http-date.js';
 
 export { parseHttpDate };
@@ -67,12 +67,17 @@ export function headerValue(h: HeaderMap, name: string): string | undefined {
   return v === undefined ? undefined : typeof v === 'string' ? v : v.join(', ');
 }
 
-/** RFC 9213: CDN-Cache-Control, then Surrogate-Control, are meant for us and replace Cache-Control + Expires. */
+/**
+ * RFC 9213: CDN-Cache-Control, then Surrogate-Control, are meant for us and
+ * replace Cache-Control + Expires, when valid and non-empty (§2.1): an
+ * invalid CDN-Cache-Control is skipped, not half-read.
+ */
 export function cacheDirectives(h: HeaderMap): { directives: Directives; targeted: boolean } {
-  for (const name of ['cdn-cache-control', 'surrogate-control']) {
-    const d = parseDirectives(h[name]);
-    if (d.size > 0) return { directives: d, targeted: true };
-  }
+  const cdn = parseTargetedDirectives(h['cdn-cache-control']);
+  if (cdn) return { directives: cdn, targeted: true };
+  // Surrogate-Control predates Structured Fields: read like Cache-Control
+  const surrogate = parseDirectives(h['surrogate-control']);
+  if (surrogate.size > 0) return { directives: surrogate, targeted: true };
   return { directives: parseDirectives(h['cache-control']), targeted: false };
 }
 
