@@ -22,7 +22,7 @@ interface Rq extends PassRequest {
 }
 
 /** Why a request goes to the origin through a fill; `authorization` fills are bypasses that may still store. */
-type MissReason = 'uri-miss' | 'vary-miss' | 'stale' | 'no-cache' | 'client-no-cache' | 'client-max-age' | 'authorization';
+type MissReason = 'uri-miss' | 'vary-miss' | 'stale' | 'no-cache' | 'client-no-cache' | 'client-max-age' | 'client-min-fresh' | 'authorization';
 
 const IGNORE_CLIENT_CC: RequestCacheControl = { noCache: false, maxAge: undefined };
 
@@ -214,7 +214,7 @@ export function createRequestHandler(ctx: EdgeContext): (req: IncomingMessage, r
     const pragma = req.headers['pragma'];
     if (cc === undefined && pragma === undefined) return IGNORE_CLIENT_CC;
     const d = parseDirectives(cc);
-    return { noCache: d.has('no-cache') || (cc === undefined && /no-cache/i.test(pragma ?? '')), maxAge: deltaSeconds(d, 'max-age') };
+    return { noCache: d.has('no-cache') || (cc === undefined && /no-cache/i.test(pragma ?? '')), maxAge: deltaSeconds(d, 'max-age'), minFresh: deltaSeconds(d, 'min-fresh') };
   }
 
   return function handle(req: IncomingMessage, res: ServerResponse): void {

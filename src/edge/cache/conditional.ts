@@ -1,4 +1,5 @@
-import { type HeaderMap, headerValue, parseHttpDate } from './freshness.js';
+import { type HeaderMap, headerValue } from './freshness.js';
+import { parseHttpDate } from './http-date.js';
 
 /** Opaque tag of an entity-tag, without the weakness prefix: what weak comparison compares (RFC 9110 §8.8.3.2). */
 function opaque(tag: string): string {
@@ -25,12 +26,25 @@ export function notModified(req: HeaderMap, etag: string | undefined, lastModifi
   return !Number.isNaN(since) && !Number.isNaN(modified) && modified <= since;
 }
 
-/** Splits an If-None-Match list; commas may appear inside quoted tags. */
+/**
+ * Splits an If-None-Match list at the commas outside quotes (a quoted tag may
+ * hold one). Members are kept as sent, malformed ones too (an unquoted `abc`):
+ * an origin that sends such an ETag gets it back from its clients, and a 304
+ * for an exact match of what it sent is what it means.
+ */
 function splitTags(v: string): string[] {
   const out: string[] = [];
-  const re = /\s*((?:W\/)?"[^"]*")\s*,?/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(v)) !== null) out.push(m[1]!);
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i <= v.length; i++) {
+    const c = v[i];
+    if (c === '"') quoted = !quoted;
+    else if (i === v.length || (c === ',' && !quoted)) {
+      const t = v.slice(start, i).trim();
+      if (t) out.push(t);
+      start = i + 1;
+    }
+  }
   return out;
 }
 

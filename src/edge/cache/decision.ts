@@ -4,7 +4,7 @@ import { type CachePolicy, type NoStoreReason, currentAge, remainingTtl } from '
 export type CacheStatus = 'MISS' | 'BYPASS' | 'EXPIRED' | 'STALE' | 'UPDATING' | 'REVALIDATED' | 'HIT';
 
 export type BypassReason = 'method' | 'rule-path' | 'rule-cookie' | 'rule-method' | 'authorization' | 'range' | 'request-body';
-export type RefreshReason = 'stale' | 'no-cache' | 'client-no-cache' | 'client-max-age';
+export type RefreshReason = 'stale' | 'no-cache' | 'client-no-cache' | 'client-max-age' | 'client-min-fresh';
 export type StaleReason = 'origin-unreachable' | 'origin-timeout' | 'origin-5xx';
 /** Why a forwarded response did not end up in the cache. */
 export type NotStoredReason = NoStoreReason | 'origin-error' | 'aborted';
@@ -33,6 +33,8 @@ export interface RequestCacheControl {
   readonly noCache: boolean;
   /** Request `max-age`, when the site honours it. */
   readonly maxAge: number | undefined;
+  /** Request `min-fresh` (RFC 9111 §5.2.1.3), when the site honours it: seconds of freshness the client still wants. */
+  readonly minFresh?: number | undefined;
 }
 
 /** RFC 9111 §4: may a stored response be used for this request at `now`? */
@@ -41,6 +43,7 @@ export function decideLookup(policy: CachePolicy, req: RequestCacheControl, now:
   if (req.noCache) return { kind: 'fetch', reason: 'client-no-cache' };
   if (req.maxAge !== undefined && currentAge(policy, now) > req.maxAge) return { kind: 'fetch', reason: 'client-max-age' };
   const ttl = remainingTtl(policy, now);
+  if (ttl > 0 && req.minFresh !== undefined && ttl < req.minFresh) return { kind: 'fetch', reason: 'client-min-fresh' };
   if (ttl > 0) return { kind: 'hit', ttl };
   // RFC 5861 §3: serve stale once while one request refreshes it
   if (!policy.mustRevalidate && -ttl < policy.staleWhileRevalidate) return { kind: 'updating', ttl };

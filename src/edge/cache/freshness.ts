@@ -1,4 +1,7 @@
-import { type Directives, deltaSeconds, fieldNames, parseDirectives } from './cache-control.js';
+import { type Directives, deltaSeconds, fieldNames, parseDirectives, parseTargetedDirectives } from './cache-control.js';
+import { parseHttpDate } from './http-date.js';
+
+export { parseHttpDate };
 
 /** Response or request header fields as node and undici give them: lower-case names. */
 export type HeaderMap = Readonly<Record<string, string | string[] | undefined>>;
@@ -52,7 +55,11 @@ export interface ResponseFacts {
 
 /** RFC 9110 §15.1: statuses cacheable by default. 206 is left out: we store whole objects only. */
 const HEURISTIC_STATUS = new Set([200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501]);
-/** Statuses we know how to store and serve at all (§3: "understood"). */
+/**
+ * Statuses whose semantics this cache implements: what `must-understand` asks
+ * about (RFC 9111 §5.2.2.3). Any other final status may still be stored when
+ * the response has explicit freshness (§3).
+ */
 const UNDERSTOOD_STATUS = new Set([...HEURISTIC_STATUS, 302, 303, 307, 400, 403, 500, 502, 503, 504]);
 
 export function headerValue(h: HeaderMap, name: string): string | undefined {
@@ -60,27 +67,31 @@ export function headerValue(h: HeaderMap, name: string): string | undefined {
   return v === undefined ? undefined : typeof v === 'string' ? v : v.join(', ');
 }
 
-/** RFC 9213: CDN-Cache-Control, then Surrogate-Control, are meant for us and replace Cache-Control + Expires. */
+/**
+ * RFC 9213: CDN-Cache-Control, then Surrogate-Control, are meant for us and
+ * replace Cache-Control + Expires, when valid and non-empty (§2.1): an
+ * invalid CDN-Cache-Control is skipped, not half-read.
+ */
 export function cacheDirectives(h: HeaderMap): { directives: Directives; targeted: boolean } {
-  for (const name of ['cdn-cache-control', 'surrogate-control']) {
-    const d = parseDirectives(h[name]);
-    if (d.size > 0) return { directives: d, targeted: true };
-  }
+  const cdn = parseTargetedDirectives(h['cdn-cache-control']);
+  if (cdn) return { directives: cdn, targeted: true };
+  // Surrogate-Control predates Structured Fields: read like Cache-Control
+  const surrogate = parseDirectives(h['surrogate-control']);
+  if (surrogate.size > 0) return { directives: surrogate, targeted: true };
   return { directives: parseDirectives(h['cache-control']), targeted: false };
-}
-
-/** HTTP-date to ms; NaN when invalid (RFC 9111 §5.3: an invalid Expires means "already expired"). */
-export function parseHttpDate(v: string | undefined): number {
-  return v === undefined ? NaN : Date.parse(v);
 }
 
 /** RFC 9111 §3 (may we store it?) and §4.2 (for how long), as a shared cache. */
 export function evaluateResponse(f: ResponseFacts): StoreVerdict {
   if (f.method !== 'GET') return { store: false, reason: 'method' };
-  if (!UNDERSTOOD_STATUS.has(f.status)) return { store: false, reason: 'status' };
+  // §3: only final responses; 206 because we store whole objects, 304 because it is no representation
+  if (f.status < 200 || f.status > 599 || f.status === 206 || f.status === 304) return { store: false, reason: 'status' };
   if (f.requestNoStore) return { store: false, reason: 'request-no-store' };
   const { directives: d, targeted } = cacheDirectives(f.headers);
-  if (d.has('no-store')) return { store: false, reason: 'no-store' };
+  // §5.2.2.3: must-understand limits storing to caches that implement the status, and then overrides no-store
+  const mustUnderstand = d.has('must-understand');
+  if (mustUnderstand && !UNDERSTOOD_STATUS.has(f.status)) return { store: false, reason: 'status' };
+  if (d.has('no-store') && !mustUnderstand) return { store: false, reason: 'no-store' };
   const privateFields = fieldNames(d, 'private');
   if (d.has('private') && !privateFields) return { store: false, reason: 'private' };
   const sMaxAge = deltaSeconds(d, 's-maxage');
@@ -96,13 +107,13 @@ export function evaluateResponse(f: ResponseFacts): StoreVerdict {
     return { store: false, reason: 'set-cookie' };
   }
 
-  const date = parseHttpDate(headerValue(f.headers, 'date'));
+  const date = parseHttpDate(headerValue(f.headers, 'date'), f.responseTime);
   const dateValue = Number.isNaN(date) ? f.responseTime : date;
   let lifetime: number | undefined = sMaxAge ?? deltaSeconds(d, 'max-age');
   if (lifetime === undefined && !targeted) {
     const expiresText = headerValue(f.headers, 'expires');
     if (expiresText !== undefined) {
-      const expires = parseHttpDate(expiresText);
+      const expires = parseHttpDate(expiresText, f.responseTime);
       lifetime = Number.isNaN(expires) ? 0 : Math.max(0, Math.floor((expires - dateValue) / 1000));
     }
   }
@@ -133,18 +144,30 @@ export function evaluateResponse(f: ResponseFacts): StoreVerdict {
 
 /** RFC 9111 §4.2.2: 10% of the time since Last-Modified, capped. */
 function heuristicLifetime(h: HeaderMap, dateValue: number, cap: number): number {
-  const lm = parseHttpDate(headerValue(h, 'last-modified'));
+  const lm = parseHttpDate(headerValue(h, 'last-modified'), dateValue);
   if (Number.isNaN(lm) || lm >= dateValue) return 0;
   return Math.min(cap, Math.floor((dateValue - lm) / 10_000));
 }
 
 /** RFC 9111 §4.2.3: corrected_initial_age. */
 function initialAge(h: HeaderMap, dateValue: number, requestTime: number, responseTime: number): number {
-  const ageText = headerValue(h, 'age');
-  const ageValue = ageText !== undefined && /^\d+$/.test(ageText.trim()) ? Number(ageText) : 0;
+  const ageValue = ageSeconds(headerValue(h, 'age'));
   const apparentAge = Math.max(0, (responseTime - dateValue) / 1000);
   const responseDelay = Math.max(0, (responseTime - requestTime) / 1000);
   return Math.max(apparentAge, ageValue + responseDelay);
+}
+
+/**
+ * The Age field's delta-seconds (RFC 9111 §5.1); 0 when absent or invalid.
+ * A list (several lines, or "7200, 0" on one) is invalid as a whole, but its
+ * first member is what the sender most likely meant: taking it never makes a
+ * response look younger than the first Age says, so an old one is not reused.
+ */
+function ageSeconds(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const comma = text.indexOf(',');
+  const first = (comma < 0 ? text : text.slice(0, comma)).trim();
+  return /^\d+$/.test(first) ? Math.min(Number(first), 2147483648) : 0;
 }
 
 /** current_age in whole seconds (§4.2.3), as the Age field carries it. */

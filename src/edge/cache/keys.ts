@@ -48,6 +48,8 @@ export function varyNames(vary: string | undefined): string[] {
 /**
  * The secondary key (RFC 9111 §4.1): the request's values of the Vary fields,
  * whitespace-normalised so `gzip,br` and `gzip, br` select the same variant.
+ * Accept-Language is lower-cased too: language ranges are case-insensitive
+ * (RFC 4647 §2). Its order is kept: servers pick the first of equal q-values.
  */
 export function secondaryKey(names: readonly string[], headers: HeaderMap): string {
   if (names.length === 0) return '';
@@ -55,7 +57,8 @@ export function secondaryKey(names: readonly string[], headers: HeaderMap): stri
   for (const n of names) {
     const v = headers[n];
     const text = v === undefined ? '' : typeof v === 'string' ? v : v.join(',');
-    out += `\n${n}:${text.replace(/\s*,\s*/g, ',').trim()}`;
+    const normal = text.replace(/\s*,\s*/g, ',').trim();
+    out += `\n${n}:${n === 'accept-language' ? normal.toLowerCase() : normal}`;
   }
   return out;
 }
