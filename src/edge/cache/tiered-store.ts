@@ -1,9 +1,15 @@
+import { resolve } from 'node:path';
 import { type DiskStore, type DiskStoreOptions, createDiskStore } from './disk-store.js';
 import type { CacheStore, EntryDraft, EntryMeta, MaybePromise, StoredObject, StoreStats, StoreWriter, VariantIndex } from './store.js';
 
 export interface TieredStore extends CacheStore {
   readonly disk: DiskStore;
   close(): Promise<void>;
+}
+
+/** The disk tier's folder for a POP: `{pop}` in the configured path becomes its name (`default` without one). */
+export function diskFolder(template: string, pop: string | undefined): string {
+  return resolve(template.replaceAll('{pop}', pop ?? 'default'));
 }
 
 function isPromise<T>(v: MaybePromise<T>): v is Promise<T> {
