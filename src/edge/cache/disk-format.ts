@@ -27,7 +27,9 @@ export interface ParsedHeader {
   readonly headerCap: number;
   readonly bodySize: number;
   readonly bodyHash: Buffer;
-  readonly draft: EntryDraft;
+  readonly meta: EntryMeta;
+  /** The metadata as its JSON text, as the index keeps it (much smaller than the parsed object). */
+  readonly json: string;
 }
 
 export type HeaderResult = { readonly ok: true; readonly header: ParsedHeader } | { readonly ok: false; readonly reason: 'short' | 'magic' | 'hash' | 'json'; readonly need?: number };
@@ -37,9 +39,16 @@ export function objectName(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
-function draftJson(meta: EntryDraft | EntryMeta): Buffer {
+/** The metadata as stored: EntryDraft as JSON (the body size has its own field). */
+export function metaJson(meta: EntryDraft | EntryMeta): string {
   const { bodySize: _size, ...draft } = meta as EntryMeta;
-  return Buffer.from(JSON.stringify(draft));
+  return JSON.stringify(draft);
+}
+
+/** The metadata back from its JSON; JSON drops undefined fields: the optional validators are put back as the memory tier has them. */
+export function metaFromJson(json: string, bodySize: number): EntryMeta {
+  const d = JSON.parse(json) as EntryDraft;
+  return { ...d, etag: d.etag ?? undefined, lastModified: d.lastModified ?? undefined, bodySize };
 }
 
 /** Room for the metadata to grow by a quarter (new Date, ETag after a 304) before a rewrite is needed. */
@@ -52,7 +61,7 @@ function capacityFor(metaLen: number): number {
  * when `capacity` is given and the metadata no longer fits in it.
  */
 export function encodeHeader(meta: EntryDraft | EntryMeta, capacity?: number): Buffer | undefined {
-  const json = draftJson(meta);
+  const json = Buffer.from(metaJson(meta));
   const cap = capacity ?? capacityFor(json.length);
   if (FIXED_BYTES + json.length > cap) return undefined;
   const buf = Buffer.alloc(cap);
@@ -87,14 +96,13 @@ export function parseHeader(buf: Buffer): HeaderResult {
   if (buf.length < FIXED_BYTES + metaLen) return { ok: false, reason: 'short', need: FIXED_BYTES + metaLen };
   if (!headerHash(buf, metaLen).equals(buf.subarray(56, FIXED_BYTES))) return { ok: false, reason: 'hash' };
   const bodySize = Number(buf.readBigUInt64LE(16));
-  let draft: EntryDraft;
+  const json = buf.toString('utf8', FIXED_BYTES, FIXED_BYTES + metaLen);
+  let draft: EntryMeta;
   try {
-    draft = JSON.parse(buf.toString('utf8', FIXED_BYTES, FIXED_BYTES + metaLen)) as EntryDraft;
+    draft = metaFromJson(json, bodySize);
   } catch {
     return { ok: false, reason: 'json' };
   }
   if (typeof draft?.key !== 'string' || typeof draft.primaryKey !== 'string' || !Array.isArray(draft.vary)) return { ok: false, reason: 'json' };
-  // JSON drops undefined fields: put the optional validators back as the memory tier has them.
-  draft = { ...draft, etag: draft.etag ?? undefined, lastModified: draft.lastModified ?? undefined };
-  return { ok: true, header: { headerCap, bodySize, bodyHash: Buffer.from(buf.subarray(24, 56)), draft } };
+  return { ok: true, header: { headerCap, bodySize, bodyHash: Buffer.from(buf.subarray(24, 56)), meta: draft, json } };
 }

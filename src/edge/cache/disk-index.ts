@@ -1,14 +1,24 @@
+import { metaFromJson } from './disk-format.js';
 import type { EntryMeta } from './store.js';
 
-/** What the disk tier keeps in memory about one object file. */
+/**
+ * What the disk tier keeps in memory about one object file: the keys, and the
+ * metadata as its JSON text (about a third of the heap of the parsed object;
+ * parsed again only when listed for a purge).
+ */
 export interface DiskEntry {
-  meta: EntryMeta;
+  readonly key: string;
+  readonly primaryKey: string;
+  readonly vary: readonly string[];
+  readonly bodySize: number;
+  metaJson: string;
   /** Absolute path of the object file. */
   readonly file: string;
   /** Bytes of the file (header + body): what counts against the budget. */
   readonly size: number;
   readonly headerCap: number;
-  readonly bodyHash: Buffer;
+  /** SHA-256 of the body, as a latin1 string. */
+  readonly bodyHash: string;
   /** `ino:size:mtime` of the file when its body was last checked against `bodyHash` (written or read whole); '' when never. */
   verified: string;
   /** In the protected segment: used again since it came in. */
@@ -85,11 +95,11 @@ export class SlruIndex {
    */
   add(entry: DiskEntry): DiskEntry[] {
     const gone: DiskEntry[] = [];
-    const key = entry.meta.key;
+    const key = entry.key;
     this.remove(key);
-    const primary = entry.meta.primaryKey;
+    const primary = entry.primaryKey;
     const v = this.urls.get(primary);
-    if (v && !sameNames(v.vary, entry.meta.vary)) {
+    if (v && !sameNames(v.vary, entry.vary)) {
       // The URL now varies on other fields: variants keyed the old way can never be selected again.
       for (const k of [...v.keys]) gone.push(this.remove(k)!);
     }
@@ -98,7 +108,7 @@ export class SlruIndex {
     this.bytes += entry.size;
     const slot = this.urls.get(primary);
     if (slot) slot.keys.add(key);
-    else this.urls.set(primary, { vary: entry.meta.vary, keys: new Set([key]) });
+    else this.urls.set(primary, { vary: entry.vary, keys: new Set([key]) });
     gone.push(...this.evictTo(this.maxBytes, key));
     return gone;
   }
@@ -122,13 +132,24 @@ export class SlruIndex {
       this.protectedBytes -= e.size;
     } else this.probation.delete(key);
     this.bytes -= e.size;
-    const v = this.urls.get(e.meta.primaryKey);
+    const v = this.urls.get(e.primaryKey);
     if (v) {
       v.keys.delete(key);
-      if (v.keys.size === 0) this.urls.delete(e.meta.primaryKey);
+      if (v.keys.size === 0) this.urls.delete(e.primaryKey);
     }
     return e;
   }
+}
+
+export function entryMeta(e: DiskEntry): EntryMeta {
+  return metaFromJson(e.metaJson, e.bodySize);
+}
+
+const NO_NAMES: readonly string[] = Object.freeze([]);
+
+/** The index's copy of a Vary list: the common empty one is shared. */
+export function varyOf(names: readonly string[]): readonly string[] {
+  return names.length === 0 ? NO_NAMES : names;
 }
 
 function firstExcept(m: Map<string, DiskEntry>, keep: string | undefined): string | undefined {

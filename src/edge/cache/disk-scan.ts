@@ -1,10 +1,11 @@
-import { open, readdir, rm, unlink } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DiskEntry } from './disk-index.js';
+import { type DiskEntry, varyOf } from './disk-index.js';
 import { FIRST_READ, objectName, parseHeader } from './disk-format.js';
 
-/** Files opened at once while scanning: enough to keep the thread pool and the disk busy. */
-const SCAN_CONCURRENCY = 64;
+/** Files read per turn of the event loop: the scan runs before the edge listens, but timers still tick. */
+const BATCH = 512;
 const SHARD = /^[0-9a-f]{2}$/;
 const NAME = /^[0-9a-f]{64}$/;
 
@@ -29,48 +30,66 @@ export async function scanObjects(objectsDir: string, onDropped: (file: string, 
   }
   const found: { entry: DiskEntry; mtime: number }[] = [];
   let dropped = 0;
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < files.length) {
-      const file = files[next++]!;
-      const r = await loadEntry(file).catch((e: Error) => ({ bad: (e as NodeJS.ErrnoException).code ?? e.message }));
-      if ('entry' in r) found.push(r);
-      else {
-        dropped++;
-        onDropped(file, r.bad);
-        await unlink(file).catch(() => undefined);
-      }
+  // Synchronous reads, in batches: for many small headers the thread pool's round trips cost
+  // more than the reads (measured: 100k files in 19 s through fs/promises, see bench/disk-index.mjs).
+  for (let i = 0; i < files.length; i++) {
+    const file = files[i]!;
+    let r: { entry: DiskEntry; mtime: number } | { bad: string };
+    try {
+      r = loadEntry(file);
+    } catch (e) {
+      r = { bad: (e as NodeJS.ErrnoException).code ?? (e as Error).message };
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(SCAN_CONCURRENCY, files.length) }, worker));
+    if ('entry' in r) found.push(r);
+    else {
+      dropped++;
+      onDropped(file, r.bad);
+      await unlink(file).catch(() => undefined);
+    }
+    if (i % BATCH === BATCH - 1) await new Promise((r) => setImmediate(r));
+  }
   found.sort((a, b) => a.mtime - b.mtime);
   return { entries: found.map((f) => f.entry), dropped };
 }
 
-async function loadEntry(file: string): Promise<{ entry: DiskEntry; mtime: number } | { bad: string }> {
+const scratch = Buffer.allocUnsafe(FIRST_READ);
+
+function loadEntry(file: string): { entry: DiskEntry; mtime: number } | { bad: string } {
   const name = file.slice(-64);
   if (!NAME.test(name)) return { bad: 'not an object file' };
-  const fh = await open(file, 'r');
+  const fd = openSync(file, 'r');
   try {
-    const st = await fh.stat();
-    let buf = Buffer.allocUnsafe(Math.min(FIRST_READ, st.size));
-    let { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const st = fstatSync(fd);
+    let buf = scratch;
+    let bytesRead = readSync(fd, buf, 0, Math.min(FIRST_READ, st.size), 0);
     let r = parseHeader(buf.subarray(0, bytesRead));
     if (!r.ok && r.reason === 'short' && r.need !== undefined && r.need <= st.size && r.need > bytesRead) {
       buf = Buffer.allocUnsafe(r.need);
-      ({ bytesRead } = await fh.read(buf, 0, r.need, 0));
+      bytesRead = readSync(fd, buf, 0, r.need, 0);
       r = parseHeader(buf.subarray(0, bytesRead));
     }
     if (!r.ok) return { bad: `header ${r.reason}` };
     const h = r.header;
     if (st.size !== h.headerCap + h.bodySize) return { bad: `length ${st.size}, header says ${h.headerCap + h.bodySize}` };
-    if (objectName(h.draft.key) !== name) return { bad: 'name does not match key' };
+    if (objectName(h.meta.key) !== name) return { bad: 'name does not match key' };
     return {
-      entry: { meta: { ...h.draft, bodySize: h.bodySize }, file, size: st.size, headerCap: h.headerCap, bodyHash: h.bodyHash, verified: '', hot: false },
+      entry: {
+        key: h.meta.key,
+        primaryKey: h.meta.primaryKey === h.meta.key ? h.meta.key : h.meta.primaryKey,
+        vary: varyOf(h.meta.vary),
+        bodySize: h.bodySize,
+        metaJson: h.json,
+        file,
+        size: st.size,
+        headerCap: h.headerCap,
+        bodyHash: h.bodyHash.toString('latin1'),
+        verified: '',
+        hot: false,
+      },
       mtime: st.mtimeMs,
     };
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 

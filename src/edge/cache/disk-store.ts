@@ -2,8 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { type DiskEntry, SlruIndex } from './disk-index.js';
-import { encodeHeader, objectName, parseHeader, sealHeader } from './disk-format.js';
+import { type DiskEntry, SlruIndex, entryMeta, varyOf } from './disk-index.js';
+import { encodeHeader, metaJson, objectName, parseHeader, sealHeader } from './disk-format.js';
 import { clearTemp, scanObjects } from './disk-scan.js';
 import { FileRangeStream, fileStamp } from './disk-stream.js';
 import type { CacheStore, DiskState, DiskTierStats, EntryDraft, EntryMeta, StoredObject, StoreWriter, VariantIndex } from './store.js';
@@ -135,15 +135,15 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
   function dropAll(entries: DiskEntry[], notify: boolean): void {
     for (const e of entries) {
       void removeFile(e.file);
-      if (notify) onDrop(e.meta.key);
+      if (notify) onDrop(e.key);
     }
   }
 
   function dropCorrupt(e: DiskEntry, why: string): void {
-    if (index.get(e.meta.key) !== e) return;
+    if (index.get(e.key) !== e) return;
     corruptDropped++;
-    log.warn({ file: e.file, key: e.meta.key, why }, 'corrupt disk object dropped; it will be fetched again');
-    index.remove(e.meta.key);
+    log.warn({ file: e.file, key: e.key, why }, 'corrupt disk object dropped; it will be fetched again');
+    index.remove(e.key);
     dropAll([e], true);
   }
 
@@ -210,7 +210,7 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
     try {
       fh = await open(e.file, 'r');
     } catch {
-      if (index.get(e.meta.key) === e) index.remove(e.meta.key);
+      if (index.get(e.key) === e) index.remove(e.key);
       return undefined;
     }
     try {
@@ -221,8 +221,8 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
       const r = parseHeader(buf.subarray(0, bytesRead));
       if (!r.ok) return void dropCorrupt(e, `header ${r.reason}`);
       const h = r.header;
-      if (h.draft.key !== e.meta.key || st.size !== h.headerCap + h.bodySize) return void dropCorrupt(e, 'length');
-      const meta: EntryMeta = { ...h.draft, bodySize: h.bodySize };
+      if (h.meta.key !== e.key || st.size !== h.headerCap + h.bodySize) return void dropCorrupt(e, 'length');
+      const meta: EntryMeta = h.meta;
       const stamp = fileStamp(st);
       if (whole) {
         const body = buf.subarray(h.headerCap, bytesRead);
@@ -325,7 +325,19 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
             await rename(temp, final);
             return (await open(final, 'r').then(async (f) => f.stat().finally(() => f.close())));
           });
-          entry = { meta: { ...draft, bodySize: size }, file: final, size: st.size, headerCap: header.length, bodyHash: Buffer.from(header.subarray(24, 56)), verified: fileStamp(st), hot: false };
+          entry = {
+            key: draft.key,
+            primaryKey: draft.primaryKey,
+            vary: varyOf(draft.vary),
+            bodySize: size,
+            metaJson: metaJson(draft),
+            file: final,
+            size: st.size,
+            headerCap: header.length,
+            bodyHash: header.toString('latin1', 24, 56),
+            verified: fileStamp(st),
+            hot: false,
+          };
         } catch (e) {
           failed(e, 'write');
           await cleanup();
@@ -333,7 +345,7 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
         }
         succeeded();
         dropAll(index.add(entry), true);
-        return objectFromFile(entry, entry.meta, entry.verified);
+        return objectFromFile(entry, { ...draft, bodySize: size }, entry.verified);
       },
       abort(): void {
         if (done) return;
@@ -345,10 +357,10 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
 
   /** A 304 or a soft purge: new metadata in place when it fits the header, else a copy of the file. */
   async function rewrite(e: DiskEntry, meta: EntryMeta): Promise<StoredObject | undefined> {
-    const fresh: EntryMeta = { ...meta, bodySize: e.meta.bodySize };
+    const fresh: EntryMeta = { ...meta, bodySize: e.bodySize };
     const inPlace = encodeHeader(fresh, e.headerCap);
     const header = inPlace ?? encodeHeader(fresh)!;
-    sealHeader(header, e.meta.bodySize, e.bodyHash);
+    sealHeader(header, e.bodySize, Buffer.from(e.bodyHash, 'latin1'));
     let target = e;
     await serial(e.file, async () => {
       if (inPlace) {
@@ -360,7 +372,7 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
         } finally {
           await fh.close();
         }
-        e.meta = fresh;
+        e.metaJson = metaJson(fresh);
         return;
       }
       const temp = join(tmpDir, `${objectName(meta.key)}.${randomBytes(4).toString('hex')}.tmp`);
@@ -369,8 +381,8 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
       try {
         await dst.write(header, 0, header.length, 0);
         const buf = Buffer.allocUnsafe(1 << 20);
-        for (let pos = 0; pos < e.meta.bodySize; ) {
-          const { bytesRead } = await src.read(buf, 0, Math.min(buf.length, e.meta.bodySize - pos), e.headerCap + pos);
+        for (let pos = 0; pos < e.bodySize; ) {
+          const { bytesRead } = await src.read(buf, 0, Math.min(buf.length, e.bodySize - pos), e.headerCap + pos);
           if (bytesRead === 0) throw new Error('object file ended early');
           await dst.write(buf, 0, bytesRead, header.length + pos);
           pos += bytesRead;
@@ -385,7 +397,7 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
       const st = await dst.stat();
       await dst.close();
       await rename(temp, e.file);
-      target = { meta: fresh, file: e.file, size: st.size, headerCap: header.length, bodyHash: e.bodyHash, verified: '', hot: false };
+      target = { ...e, metaJson: metaJson(fresh), size: st.size, headerCap: header.length, verified: '', hot: false };
     });
     if (target !== e && index.get(meta.key) === e) dropAll(index.add(target), true);
     return objectFromFile(target, fresh, target.verified);
@@ -439,7 +451,7 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
       return gone.length;
     },
     metas(): EntryMeta[] {
-      return Array.from(index.entries(), (e) => e.meta);
+      return Array.from(index.entries(), entryMeta);
     },
     stats() {
       return { entries: index.size, bytes: index.bytes, maxBytes };
