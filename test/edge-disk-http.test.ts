@@ -118,3 +118,18 @@ describe('edge with a disk tier', () => {
     }
   });
 });
+
+describe('edge.disk config', () => {
+  it('reports a bad disk section with file:line; the object limit defaults to an eighth of the size', async () => {
+    const { parseConfigText } = await import('../src/config/load.js');
+    const text = (disk: string): string => `edge:\n  disk:\n${disk}sites:\n  www.example.test: { origin: "http://127.0.0.1:9" }\n`;
+    assert.throws(
+      () => parseConfigText(text('    path: /var/cache/geocdn\n    size: lots\n'), '/etc/geocdn.yaml'),
+      (e: Error & { errors?: { format(): string }[] }) => /GEOCDN_CONFIG_INVALID \/etc\/geocdn\.yaml:4: edge\.disk\.size/.test(e.errors!.map((x) => x.format()).join('\n')),
+    );
+    assert.throws(() => parseConfigText(text('    path: /x\n    size: 1MiB\n    max_object_size: 2MiB\n'), '/etc/geocdn.yaml'), /max_object_size|invalid/i);
+    const ok = parseConfigText(text('    path: /var/cache/geocdn-{pop}\n    size: 8GiB\n'), '/etc/geocdn.yaml').config.edge.disk!;
+    assert.equal(ok.max_object_size, 1 << 30);
+    assert.equal(parseConfigText(text('    path: /x\n    size: 8MiB\n'), '/e.yaml').config.edge.disk!.max_object_size, 1 << 20);
+  });
+});
