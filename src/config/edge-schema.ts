@@ -69,6 +69,26 @@ const originTimeouts = z
   })
   .strict();
 
+/**
+ * The disk tier under the memory tier. `{pop}` in the path becomes the POP name
+ * (`default` without one): several edges on one machine need a folder each.
+ */
+const diskSection = z
+  .object({
+    /** Folder of the cache files, created if missing; relative paths start at the working directory. */
+    path: z.string().min(1),
+    /** Bytes of object files the tier may keep; the least valuable are evicted past it (SLRU). */
+    size: byteSize,
+    /** Largest object kept on disk (default: an eighth of `size`, at most 1 GiB). Objects above `edge.max_object_size` live on disk only. */
+    max_object_size: byteSize.optional(),
+  })
+  .strict()
+  .superRefine((d, ctx) => {
+    if (d.size < 64 * 1024) ctx.addIssue({ code: 'custom', path: ['size'], message: 'a disk tier needs at least 64KiB' });
+    if (d.max_object_size !== undefined && d.max_object_size > d.size) ctx.addIssue({ code: 'custom', path: ['max_object_size'], message: 'must not exceed disk.size' });
+  })
+  .transform((d) => ({ ...d, max_object_size: d.max_object_size ?? Math.min(1 << 30, Math.floor(d.size / 8)) }));
+
 export const edgeSectionSchema = z
   .object({
     /** Default listen address of an edge; a POP can override it under `pops`. */
@@ -79,8 +99,10 @@ export const edgeSectionSchema = z
     name: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
     /** Memory tier size; LRU-evicted. */
     memory_size: byteSize.default(256 * 1024 * 1024),
-    /** Responses larger than this pass through uncached. */
+    /** Largest object the memory tier holds; without a disk tier, larger responses pass through uncached. */
     max_object_size: byteSize.default(16 * 1024 * 1024),
+    /** Optional disk tier (memory stays in front as the hot tier); none: memory only. */
+    disk: diskSection.optional(),
     /** Request head limit; larger heads get 431. */
     max_header_size: z.number().int().min(1024).max(1 << 20).default(16 * 1024),
     /** Upper bound of the Last-Modified heuristic (RFC 9111 §4.2.2). */

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
 import { type CacheOutcome, cacheStatusValue } from './cache/decision.js';
 import { currentAge } from './cache/freshness.js';
 import type { StoredObject } from './cache/store.js';
@@ -66,7 +67,9 @@ export function writeStored(res: ServerResponse, obj: StoredObject, outcome: Cac
     res.end(obj.body);
     return obj.body.length;
   }
-  obj.stream().pipe(res);
+  // A tier's file can fail mid-body (gone, changed on disk): pipeline ends the connection (short of
+  // Content-Length, never a wrong body), and closes the file when the client goes away.
+  pipeline(obj.stream(), res, () => undefined);
   return obj.meta.bodySize;
 }
 

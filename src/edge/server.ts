@@ -7,6 +7,7 @@ import type { Logger } from '../core/log.js';
 import { Collapser } from './cache/collapse.js';
 import { createMemoryStore } from './cache/memory-store.js';
 import type { CacheStore } from './cache/store.js';
+import { createTieredStore, diskFolder } from './cache/tiered-store.js';
 import type { EdgeContext } from './context.js';
 import type { FillHead } from './fill.js';
 import { createRequestHandler } from './handler.js';
@@ -50,9 +51,14 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
   const listenText = opts.listen ?? (opts.pop ? edge.pops[opts.pop]?.listen : undefined) ?? edge.listen;
   const address = parseListen(listenText);
   const t = edge.origin_timeouts;
+  const memory = (): CacheStore => createMemoryStore(edge.memory_size, edge.max_object_size);
+  const tiered =
+    !opts.store && edge.disk
+      ? createTieredStore(memory(), { dir: diskFolder(edge.disk.path, opts.pop), maxBytes: edge.disk.size, maxObjectBytes: edge.disk.max_object_size, readWholeMax: edge.max_object_size, log })
+      : undefined;
   const context: EdgeContext = {
     sites: buildSiteTable(config.sites, edge),
-    store: opts.store ?? createMemoryStore(edge.memory_size, edge.max_object_size),
+    store: opts.store ?? tiered ?? memory(),
     origins: createOriginClient({ connectMs: t.connect_ms, headersMs: t.headers_ms, bodyMs: t.body_ms }, edge.origin_connections, now),
     collapser: new Collapser<FillHead>(),
     id: { name, via: `1.1 ${name}` },
@@ -81,14 +87,17 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
   return {
     server,
     context,
-    listen: () =>
-      new Promise((resolve, reject) => {
+    listen: async () => {
+      // The disk index is rebuilt before the first request: cached objects are HITs from the start.
+      await tiered?.disk.ready;
+      return new Promise((resolve, reject) => {
         server.once('error', (e: Error) => reject(new GeocdnError('GEOCDN_LISTEN', `edge cannot listen on ${listenText}: ${e.message}`)));
         server.listen(address.port, address.host, () => {
           const a = server.address();
           resolve(typeof a === 'object' && a ? { host: a.address, port: a.port } : address);
         });
-      }),
+      });
+    },
     async close(): Promise<void> {
       clearInterval(ticker);
       await new Promise<void>((resolve) => {
@@ -96,6 +105,7 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
         server.closeAllConnections();
       });
       await context.origins.close();
+      await tiered?.close();
     },
   };
 }

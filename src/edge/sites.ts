@@ -33,7 +33,7 @@ function compileSite(name: string, c: SiteConfig, edge: EdgeSection): Site {
     bypassMethods: new Set(c.bypass.methods),
     graceSeconds: c.grace_s,
     honorClientNoCache: c.honor_client_no_cache,
-    maxObjectSize: c.max_object_size ?? edge.max_object_size,
+    maxObjectSize: c.max_object_size ?? Math.max(edge.max_object_size, edge.disk?.max_object_size ?? 0),
   };
 }
 

@@ -23,12 +23,14 @@ async function readAll(o: StoredObject, start?: number, end?: number): Promise<s
 }
 
 /**
- * The behaviour every cache tier must have. `make(maxBytes, maxObjectBytes)` builds a fresh, empty store.
- * Memory runs it now; the disk tier will run the same suite.
+ * The behaviour every cache tier must have. `make(maxBytes, maxObjectBytes)` builds a fresh, empty store
+ * (resolved once it is ready). Memory, disk and tiered (memory + disk) stores all run it.
  */
-export function storeConformance(make: (maxBytes: number, maxObjectBytes: number) => CacheStore): void {
+export function storeConformance(makeStore: (maxBytes: number, maxObjectBytes: number) => CacheStore | Promise<CacheStore>): void {
+  const make = (maxBytes: number, maxObjectBytes: number): Promise<CacheStore> => Promise.resolve(makeStore(maxBytes, maxObjectBytes));
+
   it('an object is invisible until commit, and whole after it', async () => {
-    const s = make(1 << 20, 1 << 20);
+    const s = await make(1 << 20, 1 << 20);
     const w = s.open(draft('k1'), 11)!;
     w.write(Buffer.from('hello '));
     assert.equal(await s.get('k1'), undefined);
@@ -42,7 +44,7 @@ export function storeConformance(make: (maxBytes: number, maxObjectBytes: number
   });
 
   it('an aborted write leaves nothing', async () => {
-    const s = make(1 << 20, 1 << 20);
+    const s = await make(1 << 20, 1 << 20);
     const w = s.open(draft('k2'), undefined)!;
     w.write(Buffer.from('partial'));
     w.abort();
@@ -51,7 +53,7 @@ export function storeConformance(make: (maxBytes: number, maxObjectBytes: number
   });
 
   it('refuses objects above the object limit, by expected size or while writing', async () => {
-    const s = make(1 << 20, 10);
+    const s = await make(1 << 20, 10);
     assert.equal(s.open(draft('big'), 11), undefined);
     const w = s.open(draft('big'), undefined)!;
     w.write(Buffer.alloc(11));
@@ -60,7 +62,7 @@ export function storeConformance(make: (maxBytes: number, maxObjectBytes: number
   });
 
   it('keeps a per-URL variant index; deleteUrl removes every variant', async () => {
-    const s = make(1 << 20, 1 << 20);
+    const s = await make(1 << 20, 1 << 20);
     await put(s, draft('u', '\naccept-language:en', ['accept-language']), 'en');
     await put(s, draft('u', '\naccept-language:de', ['accept-language']), 'de');
     const v = (await s.variants('u'))!;
@@ -72,7 +74,7 @@ export function storeConformance(make: (maxBytes: number, maxObjectBytes: number
   });
 
   it('a new Vary for a URL drops the variants keyed the old way', async () => {
-    const s = make(1 << 20, 1 << 20);
+    const s = await make(1 << 20, 1 << 20);
     await put(s, draft('w', '\naccept-language:en', ['accept-language']), 'en');
     await put(s, draft('w', '\naccept-encoding:br', ['accept-encoding']), 'br');
     assert.equal(await s.get('w\naccept-language:en'), undefined);
@@ -80,21 +82,22 @@ export function storeConformance(make: (maxBytes: number, maxObjectBytes: number
   });
 
   it('evicts the least recently used objects to stay within its byte budget', async () => {
-    const s = make(3000, 1000);
-    const body = 'x'.repeat(400);
+    // Three objects fit, four do not, whether a tier counts 512 bytes per entry (memory) or a file header (disk).
+    const s = await make(13000, 4000);
+    const body = 'x'.repeat(3000);
     await put(s, draft('a'), body);
     await put(s, draft('b'), body);
     await put(s, draft('c'), body);
     await s.get('a'); // a is now the most recently used
     await put(s, draft('d'), body);
-    assert.ok(s.stats().bytes <= 3000);
+    assert.ok(s.stats().bytes <= 13000);
     assert.ok(await s.get('a'), 'a was used recently and stays');
     assert.equal(await s.get('b'), undefined, 'b was the least recently used');
     assert.ok(await s.get('d'));
   });
 
   it('update replaces the metadata and keeps the body; delete frees the bytes', async () => {
-    const s = make(1 << 20, 1 << 20);
+    const s = await make(1 << 20, 1 << 20);
     const o = (await put(s, draft('m'), 'body'))!;
     const updated = (await s.update({ ...o.meta, status: 203, headers: [['x-new', '1']] }))!;
     assert.equal(updated.meta.status, 203);
@@ -103,5 +106,43 @@ export function storeConformance(make: (maxBytes: number, maxObjectBytes: number
     assert.equal(s.stats().entries, 0);
     assert.equal(s.stats().bytes, 0);
     assert.equal(await s.update({ ...o.meta }), undefined);
+  });
+}
+
+/** More of the same contract: listings, variants and deletes. */
+export function storeConformanceMore(makeStore: (maxBytes: number, maxObjectBytes: number) => CacheStore | Promise<CacheStore>): void {
+  const make = (maxBytes: number, maxObjectBytes: number): Promise<CacheStore> => Promise.resolve(makeStore(maxBytes, maxObjectBytes));
+
+  it('metas lists every stored object; delete and update of unknown keys do nothing', async () => {
+    const s = await make(1 << 20, 1 << 20);
+    await put(s, draft('p1'), 'one');
+    await put(s, draft('p2'), 'two');
+    assert.deepEqual((await s.metas()).map((m) => m.key).sort(), ['p1', 'p2']);
+    assert.equal((await s.metas()).find((m) => m.key === 'p2')!.bodySize, 3);
+    assert.equal(await s.delete('nope'), false);
+    assert.equal(await s.deleteUrl('nope'), 0);
+    assert.equal(await s.update({ ...draft('nope'), bodySize: 0 }), undefined);
+  });
+
+  it('a second write of a key replaces the first; an empty body is an object too', async () => {
+    const s = await make(1 << 20, 1 << 20);
+    await put(s, draft('r'), 'first');
+    await put(s, draft('r'), 'second!');
+    const o = (await s.get('r'))!;
+    assert.equal(await readAll(o), 'second!');
+    assert.equal(s.stats().entries, 1);
+    const w = s.open(draft('e'), 0)!;
+    await w.commit();
+    const e = (await s.get('e'))!;
+    assert.equal(e.meta.bodySize, 0);
+    assert.equal(await readAll(e), '');
+  });
+
+  it('stored metadata comes back as it went in', async () => {
+    const s = await make(1 << 20, 1 << 20);
+    const d = { ...draft('h', '\naccept-encoding:gzip', ['accept-encoding']), status: 404, etag: '"v1"', lastModified: 'Thu, 01 Jan 2026 00:00:00 GMT', headers: [['content-type', 'text/html'], ['x-a', 'ü']] as [string, string][] };
+    await put(s, d, 'not found');
+    const o = (await s.get('h\naccept-encoding:gzip'))!;
+    assert.deepEqual({ ...o.meta }, { ...d, bodySize: 9 });
   });
 }

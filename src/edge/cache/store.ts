@@ -56,6 +56,23 @@ export interface StoreStats {
   readonly entries: number;
   readonly bytes: number;
   readonly maxBytes: number;
+  /** The disk tier under this store, when there is one. */
+  readonly disk?: DiskTierStats;
+}
+
+/** Whether the disk tier takes writes: a full or read-only disk is reported here, and the edge serves on. */
+export type DiskState = 'ok' | 'read-only' | 'full' | 'error';
+
+export interface DiskTierStats {
+  readonly state: DiskState;
+  /** The error that put the tier in its state (code and message), when not `ok`. */
+  readonly error: string | undefined;
+  readonly path: string;
+  readonly entries: number;
+  readonly bytes: number;
+  readonly maxBytes: number;
+  /** Objects found corrupt (on read or at start) and dropped since start. */
+  readonly corruptDropped: number;
 }
 
 /** One cache tier. Memory and (later) disk implement it; one conformance suite tests both. */

@@ -1,0 +1,478 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { type DiskEntry, SlruIndex, entryMeta, varyOf } from './disk-index.js';
+import { encodeHeader, metaJson, objectName, parseHeader, sealHeader } from './disk-format.js';
+import { clearTemp, scanObjects } from './disk-scan.js';
+import { FileRangeStream, fileStamp } from './disk-stream.js';
+import type { CacheStore, DiskState, DiskTierStats, EntryDraft, EntryMeta, StoredObject, StoreWriter, VariantIndex } from './store.js';
+
+/** The parts of a logger the disk tier uses (pino's Logger fits). */
+export interface DiskLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface DiskStoreOptions {
+  /** Folder of this store (one per edge process): `objects/xx/<sha256 of key>` and `tmp/`. */
+  readonly dir: string;
+  readonly maxBytes: number;
+  readonly maxObjectBytes: number;
+  /** Bodies up to this size are read whole by `get` (and checked); larger ones are streamed. Default 1 MiB. */
+  readonly readWholeMax?: number;
+  readonly log?: DiskLog;
+  readonly now?: () => number;
+  /** After a write failed (read-only, full), how long to refuse writes before trying again. Default 30 s. */
+  readonly retryMs?: number;
+  /** Called for every key the tier drops on its own (evicted, found corrupt), so a tier above can drop it too. */
+  readonly onDrop?: (key: string) => void;
+}
+
+export interface RebuildReport {
+  readonly entries: number;
+  readonly bytes: number;
+  /** Invalid object files deleted. */
+  readonly dropped: number;
+  /** Half-written temp files deleted. */
+  readonly tempRemoved: number;
+  readonly ms: number;
+}
+
+export interface DiskStore extends CacheStore {
+  /** Settles when the index has been rebuilt from the files; never rejects (a broken disk only takes no writes). */
+  readonly ready: Promise<RebuildReport>;
+  /** A use of `key` served by a tier above: keeps the eviction order true to use. */
+  touch(key: string): void;
+  diskStats(): DiskTierStats;
+  /** Waits for every write, rename and delete under way. */
+  close(): Promise<void>;
+}
+
+/** Bytes a writer may have waiting for the disk; past it the origin is faster than the disk and the object is not stored. */
+const MAX_QUEUED = 32 * 1024 * 1024;
+const SILENT: DiskLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const noop = (): void => undefined;
+
+function errCode(e: unknown): string {
+  return (e as NodeJS.ErrnoException)?.code ?? 'EUNKNOWN';
+}
+
+function stateOf(e: unknown): DiskState {
+  const code = errCode(e);
+  if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return 'read-only';
+  if (code === 'ENOSPC' || code === 'EDQUOT') return 'full';
+  return 'error';
+}
+
+export function createDiskStore(opts: DiskStoreOptions): DiskStore {
+  const { dir, maxBytes, maxObjectBytes } = opts;
+  const readWholeMax = opts.readWholeMax ?? 1 << 20;
+  const log = opts.log ?? SILENT;
+  const now = opts.now ?? Date.now;
+  const retryMs = opts.retryMs ?? 30_000;
+  const onDrop = opts.onDrop ?? noop;
+  const objectsDir = join(dir, 'objects');
+  const tmpDir = join(dir, 'tmp');
+  const index = new SlruIndex(maxBytes);
+  let state: DiskState = 'ok';
+  let stateError: string | undefined;
+  let retryAt = 0;
+  let corruptDropped = 0;
+  /** The last operation queued on each path: renames, rewrites and unlinks of one file happen in order. */
+  const pathOps = new Map<string, Promise<void>>();
+  const inflight = new Set<Promise<unknown>>();
+
+  function track<T>(p: Promise<T>): Promise<T> {
+    inflight.add(p);
+    const done = (): void => void inflight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  function serial<T>(path: string, op: () => Promise<T>): Promise<T> {
+    const prev = pathOps.get(path);
+    const next = prev ? prev.then(op) : op();
+    const settled = next.then(noop, noop);
+    pathOps.set(path, settled);
+    void settled.then(() => {
+      if (pathOps.get(path) === settled) pathOps.delete(path);
+    });
+    return track(next);
+  }
+
+  function failed(e: unknown, during: string): void {
+    const next = stateOf(e);
+    const message = `${errCode(e)}: ${(e as Error)?.message ?? String(e)}`;
+    retryAt = now() + retryMs;
+    if (next === 'full') {
+      // The configured size is more than the disk has: give some room back.
+      dropAll(index.evictTo(index.bytes * 0.95), true);
+    }
+    if (state !== next || stateError !== message) log.error({ dir, during, err: message, state: next }, 'disk tier cannot write; serving from memory and origin');
+    state = next;
+    stateError = message;
+  }
+
+  function succeeded(): void {
+    if (state === 'ok') return;
+    log.info({ dir, was: state }, 'disk tier writable again');
+    state = 'ok';
+    stateError = undefined;
+  }
+
+  function mayWrite(): boolean {
+    return state === 'ok' || now() >= retryAt;
+  }
+
+  function removeFile(file: string): Promise<void> {
+    return serial(file, () => unlink(file)).catch((e: unknown) => {
+      if (errCode(e) !== 'ENOENT') failed(e, 'unlink');
+    });
+  }
+
+  function dropAll(entries: DiskEntry[], notify: boolean): void {
+    for (const e of entries) {
+      void removeFile(e.file);
+      if (notify) onDrop(e.key);
+    }
+  }
+
+  function dropCorrupt(e: DiskEntry, why: string): void {
+    if (index.get(e.key) !== e) return;
+    corruptDropped++;
+    log.warn({ file: e.file, key: e.key, why }, 'corrupt disk object dropped; it will be fetched again');
+    index.remove(e.key);
+    dropAll([e], true);
+  }
+
+  const ready = track(
+    (async (): Promise<RebuildReport> => {
+      const started = performance.now();
+      try {
+        await mkdir(tmpDir, { recursive: true });
+        await Promise.all(Array.from({ length: 256 }, (_, i) => mkdir(join(objectsDir, i.toString(16).padStart(2, '0')), { recursive: true })));
+      } catch (e) {
+        failed(e, 'mkdir');
+      }
+      const tempRemoved = await clearTemp(tmpDir);
+      if (state === 'ok') await probeWrite();
+      const scan = await scanObjects(objectsDir, (file, reason) => log.warn({ file, reason }, 'invalid disk object dropped at start'));
+      corruptDropped += scan.dropped;
+      for (const e of scan.entries) dropAll(index.add(e), false);
+      const report = { entries: index.size, bytes: index.bytes, dropped: scan.dropped, tempRemoved, ms: Math.round(performance.now() - started) };
+      log.info({ dir, ...report, state }, 'disk tier index rebuilt');
+      return report;
+    })().catch((e: unknown) => {
+      failed(e, 'start');
+      return { entries: index.size, bytes: index.bytes, dropped: 0, tempRemoved: 0, ms: 0 };
+    }),
+  );
+
+  /** A read-only or full disk is found at start, not at the first fill. */
+  async function probeWrite(): Promise<void> {
+    const probe = join(tmpDir, `probe-${randomBytes(6).toString('hex')}`);
+    try {
+      const fh = await open(probe, 'wx');
+      try {
+        await fh.write(Buffer.alloc(1));
+      } finally {
+        await fh.close();
+      }
+      await unlink(probe);
+    } catch (e) {
+      failed(e, 'probe');
+    }
+  }
+
+  function objectFromFile(e: DiskEntry, meta: EntryMeta, stamp: string): StoredObject {
+    return {
+      meta,
+      body: undefined,
+      derived: undefined,
+      stream: (start = 0, end = meta.bodySize - 1) => new FileRangeStream(e.file, stamp, e.headerCap + start, e.headerCap + end, () => dropCorrupt(e, 'changed on disk')),
+    };
+  }
+
+  function objectFromBuffer(meta: EntryMeta, body: Buffer): StoredObject {
+    return {
+      meta,
+      body,
+      derived: undefined,
+      stream: (start = 0, end = body.length - 1) => Readable.from([body.subarray(start, end + 1)], { objectMode: false }),
+    };
+  }
+
+  async function read(e: DiskEntry): Promise<StoredObject | undefined> {
+    await pathOps.get(e.file);
+    let fh: FileHandle;
+    try {
+      fh = await open(e.file, 'r');
+    } catch {
+      if (index.get(e.key) === e) index.remove(e.key);
+      return undefined;
+    }
+    try {
+      const st = await fh.stat();
+      const whole = st.size <= e.headerCap + readWholeMax;
+      const buf = Buffer.allocUnsafe(whole ? st.size : e.headerCap);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+      const r = parseHeader(buf.subarray(0, bytesRead));
+      if (!r.ok) return void dropCorrupt(e, `header ${r.reason}`);
+      const h = r.header;
+      if (h.meta.key !== e.key || st.size !== h.headerCap + h.bodySize) return void dropCorrupt(e, 'length');
+      const meta: EntryMeta = h.meta;
+      const stamp = fileStamp(st);
+      if (whole) {
+        const body = buf.subarray(h.headerCap, bytesRead);
+        if (body.length !== h.bodySize || !createHash('sha256').update(body).digest().equals(h.bodyHash)) return void dropCorrupt(e, 'body hash');
+        e.verified = stamp;
+        return objectFromBuffer(meta, body);
+      }
+      if (e.verified !== stamp) {
+        // First read of a large body since start (or since it changed): check it whole once.
+        if (!(await bodyMatches(fh, h.headerCap, h.bodySize, h.bodyHash))) return void dropCorrupt(e, 'body hash');
+        e.verified = stamp;
+      }
+      return objectFromFile(e, meta, stamp);
+    } catch (err) {
+      log.warn({ file: e.file, err: (err as Error).message }, 'disk object unreadable');
+      return undefined;
+    } finally {
+      await fh.close().catch(noop);
+    }
+  }
+
+  function openWriter(draft: EntryDraft): StoreWriter {
+    const name = objectName(draft.key);
+    const final = join(objectsDir, name.slice(0, 2), name);
+    const temp = join(tmpDir, `${name}.${randomBytes(4).toString('hex')}.tmp`);
+    const header = encodeHeader(draft)!;
+    const hash = createHash('sha256');
+    let size = 0;
+    let queue: Buffer[] = [];
+    let queued = 0;
+    /** File offset of the next body bytes (explicit: positioned writes do not move the file position). */
+    let written = header.length;
+    let scheduled = false;
+    let done = false;
+    let giveUp: string | undefined;
+    let fh: FileHandle | undefined;
+    let chain: Promise<void> = track(
+      open(temp, 'wx').then(async (h) => {
+        fh = h;
+        await h.write(header, 0, header.length, 0);
+      }),
+    );
+    chain.catch(noop);
+
+    const flush = async (): Promise<void> => {
+      scheduled = false;
+      if (giveUp !== undefined || queue.length === 0) return;
+      const bufs = queue;
+      const at = written;
+      written += queued;
+      queue = [];
+      queued = 0;
+      await fh!.writev(bufs, at);
+    };
+    const cleanup = (): Promise<void> =>
+      track(
+        chain
+          .catch(noop)
+          .then(() => fh?.close())
+          .catch(noop)
+          .then(() => unlink(temp))
+          .catch(noop),
+      );
+
+    return {
+      write(chunk: Buffer): void {
+        if (done || giveUp !== undefined) return;
+        size += chunk.length;
+        queued += chunk.length;
+        if (size > maxObjectBytes) giveUp = 'too large';
+        else if (queued > MAX_QUEUED) giveUp = 'disk slower than the origin';
+        if (giveUp !== undefined) {
+          queue = [];
+          return;
+        }
+        hash.update(chunk);
+        queue.push(chunk);
+        if (!scheduled) {
+          scheduled = true;
+          chain = chain.then(flush);
+          chain.catch(noop);
+        }
+      },
+      async commit(): Promise<StoredObject | undefined> {
+        if (done) return undefined;
+        done = true;
+        if (giveUp !== undefined) {
+          if (giveUp !== 'too large') log.warn({ key: draft.key, why: giveUp }, 'object not written to disk');
+          await cleanup();
+          return undefined;
+        }
+        let entry: DiskEntry;
+        try {
+          await (chain = chain.then(flush));
+          const seal = sealHeader(header, size, hash.digest());
+          await fh!.write(seal.bytes, 0, seal.bytes.length, seal.offset);
+          await fh!.close();
+          fh = undefined;
+          const st = await serial(final, async () => {
+            await rename(temp, final);
+            return (await open(final, 'r').then(async (f) => f.stat().finally(() => f.close())));
+          });
+          entry = {
+            key: draft.key,
+            primaryKey: draft.primaryKey,
+            vary: varyOf(draft.vary),
+            bodySize: size,
+            metaJson: metaJson(draft),
+            file: final,
+            size: st.size,
+            headerCap: header.length,
+            bodyHash: header.toString('latin1', 24, 56),
+            verified: fileStamp(st),
+            hot: false,
+          };
+        } catch (e) {
+          failed(e, 'write');
+          await cleanup();
+          return undefined;
+        }
+        succeeded();
+        dropAll(index.add(entry), true);
+        return objectFromFile(entry, { ...draft, bodySize: size }, entry.verified);
+      },
+      abort(): void {
+        if (done) return;
+        done = true;
+        void cleanup();
+      },
+    };
+  }
+
+  /** A 304 or a soft purge: new metadata in place when it fits the header, else a copy of the file. */
+  async function rewrite(e: DiskEntry, meta: EntryMeta): Promise<StoredObject | undefined> {
+    const fresh: EntryMeta = { ...meta, bodySize: e.bodySize };
+    const inPlace = encodeHeader(fresh, e.headerCap);
+    const header = inPlace ?? encodeHeader(fresh)!;
+    sealHeader(header, e.bodySize, Buffer.from(e.bodyHash, 'latin1'));
+    let target = e;
+    await serial(e.file, async () => {
+      if (inPlace) {
+        const fh = await open(e.file, 'r+');
+        try {
+          await fh.write(header, 0, header.length, 0);
+          const st = await fh.stat();
+          e.verified = e.verified ? fileStamp(st) : '';
+        } finally {
+          await fh.close();
+        }
+        e.metaJson = metaJson(fresh);
+        return;
+      }
+      const temp = join(tmpDir, `${objectName(meta.key)}.${randomBytes(4).toString('hex')}.tmp`);
+      const src = await open(e.file, 'r');
+      const dst = await open(temp, 'wx');
+      try {
+        await dst.write(header, 0, header.length, 0);
+        const buf = Buffer.allocUnsafe(1 << 20);
+        for (let pos = 0; pos < e.bodySize; ) {
+          const { bytesRead } = await src.read(buf, 0, Math.min(buf.length, e.bodySize - pos), e.headerCap + pos);
+          if (bytesRead === 0) throw new Error('object file ended early');
+          await dst.write(buf, 0, bytesRead, header.length + pos);
+          pos += bytesRead;
+        }
+      } catch (err) {
+        await dst.close().catch(noop);
+        await unlink(temp).catch(noop);
+        throw err;
+      } finally {
+        await src.close().catch(noop);
+      }
+      const st = await dst.stat();
+      await dst.close();
+      await rename(temp, e.file);
+      target = { ...e, metaJson: metaJson(fresh), size: st.size, headerCap: header.length, verified: '', hot: false };
+    });
+    if (target !== e && index.get(meta.key) === e) dropAll(index.add(target), true);
+    return objectFromFile(target, fresh, target.verified);
+  }
+
+  return {
+    ready,
+    variants(primaryKey: string): VariantIndex | undefined {
+      return index.variants(primaryKey);
+    },
+    get(key: string): StoredObject | undefined | Promise<StoredObject | undefined> {
+      const e = index.get(key);
+      if (!e) return undefined;
+      return read(e).then((o) => {
+        if (o && index.get(key) === e) index.touch(key);
+        return o;
+      });
+    },
+    touch(key: string): void {
+      index.touch(key);
+    },
+    open(draft: EntryDraft, expectedSize: number | undefined): StoreWriter | undefined {
+      if (expectedSize !== undefined && expectedSize > maxObjectBytes) return undefined;
+      if (!mayWrite()) return undefined;
+      return openWriter(draft);
+    },
+    async update(meta: EntryMeta): Promise<StoredObject | undefined> {
+      const e = index.get(meta.key);
+      if (!e) return undefined;
+      try {
+        return await rewrite(e, meta);
+      } catch (err) {
+        // Never serve the old metadata again (a soft purge must hold): forget the object.
+        if (errCode(err) !== 'ENOENT') failed(err, 'update');
+        if (index.get(meta.key) === e) index.remove(meta.key);
+        void removeFile(e.file);
+        return undefined;
+      }
+    },
+    async delete(key: string): Promise<boolean> {
+      const e = index.remove(key);
+      if (!e) return false;
+      await removeFile(e.file);
+      return true;
+    },
+    async deleteUrl(primaryKey: string): Promise<number> {
+      const v = index.variants(primaryKey);
+      if (!v) return 0;
+      const gone = [...v.keys].map((k) => index.remove(k)!);
+      await Promise.all(gone.map((e) => removeFile(e.file)));
+      return gone.length;
+    },
+    metas(): EntryMeta[] {
+      return Array.from(index.entries(), entryMeta);
+    },
+    stats() {
+      return { entries: index.size, bytes: index.bytes, maxBytes };
+    },
+    diskStats(): DiskTierStats {
+      return { state, error: stateError, path: dir, entries: index.size, bytes: index.bytes, maxBytes, corruptDropped };
+    },
+    async close(): Promise<void> {
+      while (inflight.size > 0) await Promise.allSettled([...inflight]);
+    },
+  };
+}
+
+async function bodyMatches(fh: FileHandle, offset: number, size: number, expected: Buffer): Promise<boolean> {
+  const hash = createHash('sha256');
+  const buf = Buffer.allocUnsafe(Math.min(size, 1 << 20));
+  for (let pos = 0; pos < size; ) {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - pos), offset + pos);
+    if (bytesRead === 0) return false;
+    hash.update(buf.subarray(0, bytesRead));
+    pos += bytesRead;
+  }
+  return hash.digest().equals(expected);
+}

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { objectName } from '../src/edge/cache/disk-format.js';
+import { type TestEdge, type TestOrigin, fixed, get, startEdge, startOrigin } from './helpers/edge-harness.js';
+
+const work = mkdtempSync(join(tmpdir(), 'geocdn-disk-http-'));
+let origin: TestOrigin;
+const big = Buffer.from(Array.from({ length: 1_500_000 }, (_, i) => (i * 7) % 256));
+
+before(async () => {
+  origin = await startOrigin();
+  origin.route('/small', fixed(200, { 'cache-control': 'max-age=600', 'content-type': 'text/plain' }, 'small and warm'));
+  origin.route('/big', fixed(200, { 'cache-control': 'max-age=600', 'content-type': 'application/octet-stream' }, big));
+});
+after(async () => {
+  await origin.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+let n = 0;
+/** An edge with a small memory tier (64 KiB objects) over a disk folder. */
+function diskEdge(dir: string): Promise<TestEdge> {
+  return startEdge({ origin, edge: { memory_size: '8MiB', max_object_size: '64KiB', disk: { path: dir, size: '64MiB', max_object_size: '16MiB' } } });
+}
+
+function objectFile(dir: string, path: string): string {
+  const name = objectName(`http://www.example.test${path}`);
+  return join(dir, 'objects', name.slice(0, 2), name);
+}
+
+describe('edge with a disk tier', () => {
+  it('after a restart on the same folder, cached objects are HITs without asking the origin', async () => {
+    const dir = join(work, `d${n++}`);
+    const before = { small: origin.count('/small'), big: origin.count('/big') };
+    const a = await diskEdge(dir);
+    assert.equal((await get(a, '/small')).headers['x-cache-status'], 'MISS');
+    assert.equal((await get(a, '/big')).headers['x-cache-status'], 'MISS');
+    const bigHit = await get(a, '/big');
+    assert.equal(bigHit.headers['x-cache-status'], 'HIT', 'above the memory object limit: a disk HIT');
+    assert.ok(bigHit.body.equals(big));
+    await a.close();
+
+    const b = await diskEdge(dir);
+    try {
+      const small = await get(b, '/small');
+      const large = await get(b, '/big');
+      assert.equal(small.headers['x-cache-status'], 'HIT');
+      assert.equal(small.text, 'small and warm');
+      assert.equal(large.headers['x-cache-status'], 'HIT');
+      assert.equal(large.headers['content-length'], String(big.length));
+      assert.ok(large.body.equals(big));
+      assert.equal(origin.count('/small'), before.small + 1);
+      assert.equal(origin.count('/big'), before.big + 1);
+      const health = JSON.parse((await get(b, '/.well-known/geocdn/health')).text);
+      assert.equal(health.cache.disk.state, 'ok');
+      assert.equal(health.cache.disk.entries, 2);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('a corrupt object file is dropped on read and fetched again: the client gets the right body', async () => {
+    const dir = join(work, `d${n++}`);
+    const a = await diskEdge(dir);
+    await get(a, '/small');
+    await get(a, '/big');
+    await a.close();
+    for (const path of ['/small', '/big']) {
+      const f = readFileSync(objectFile(dir, path));
+      f[f.length - 2] ^= 0x55; // a body byte, same length: only the body hash can tell
+      writeFileSync(objectFile(dir, path), f);
+    }
+    const before = { small: origin.count('/small'), big: origin.count('/big') };
+    const b = await diskEdge(dir);
+    try {
+      const small = await get(b, '/small');
+      assert.equal(small.headers['x-cache-status'], 'MISS');
+      assert.equal(small.text, 'small and warm');
+      const large = await get(b, '/big');
+      assert.equal(large.headers['x-cache-status'], 'MISS');
+      assert.ok(large.body.equals(big));
+      assert.equal(origin.count('/small'), before.small + 1);
+      assert.equal(origin.count('/big'), before.big + 1);
+      assert.equal((await get(b, '/big')).headers['x-cache-status'], 'HIT');
+      const health = JSON.parse((await get(b, '/.well-known/geocdn/health')).text);
+      assert.equal(health.cache.disk.corrupt_dropped, 2);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('a purge reaches the disk: a purged object does not come back after a restart', async () => {
+    const dir = join(work, `d${n++}`);
+    const a = await diskEdge(dir);
+    await get(a, '/small');
+    assert.equal(await a.context.store.deleteUrl('http://www.example.test/small'), 1);
+    await a.close();
+    const b = await diskEdge(dir);
+    try {
+      assert.equal((await get(b, '/small')).headers['x-cache-status'], 'MISS');
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('{pop} in the path gives each POP its own folder', async () => {
+    const template = join(work, 'pops', '{pop}');
+    const e = await startEdge({ origin, pop: 'eu-one', edge: { disk: { path: template, size: '1MiB' } } });
+    try {
+      await get(e, '/small');
+      const health = JSON.parse((await get(e, '/.well-known/geocdn/health')).text);
+      assert.equal(health.cache.disk.path, join(work, 'pops', 'eu-one'));
+    } finally {
+      await e.close();
+    }
+  });
+});
+
+describe('edge.disk config', () => {
+  it('reports a bad disk section with file:line; the object limit defaults to an eighth of the size', async () => {
+    const { parseConfigText } = await import('../src/config/load.js');
+    const text = (disk: string): string => `edge:\n  disk:\n${disk}sites:\n  www.example.test: { origin: "http://127.0.0.1:9" }\n`;
+    assert.throws(
+      () => parseConfigText(text('    path: /var/cache/geocdn\n    size: lots\n'), '/etc/geocdn.yaml'),
+      (e: Error & { errors?: { format(): string }[] }) => /GEOCDN_CONFIG_INVALID \/etc\/geocdn\.yaml:4: edge\.disk\.size/.test(e.errors!.map((x) => x.format()).join('\n')),
+    );
+    assert.throws(() => parseConfigText(text('    path: /x\n    size: 1MiB\n    max_object_size: 2MiB\n'), '/etc/geocdn.yaml'), /max_object_size|invalid/i);
+    const ok = parseConfigText(text('    path: /var/cache/geocdn-{pop}\n    size: 8GiB\n'), '/etc/geocdn.yaml').config.edge.disk!;
+    assert.equal(ok.max_object_size, 1 << 30);
+    assert.equal(parseConfigText(text('    path: /x\n    size: 8MiB\n'), '/e.yaml').config.edge.disk!.max_object_size, 1 << 20);
+  });
+});

@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { objectName } from '../src/edge/cache/disk-format.js';
+import { type DiskStore, createDiskStore } from '../src/edge/cache/disk-store.js';
+import { createMemoryStore } from '../src/edge/cache/memory-store.js';
+import type { CacheStore, StoredObject } from '../src/edge/cache/store.js';
+import { createTieredStore } from '../src/edge/cache/tiered-store.js';
+import { draft, storeConformance, storeConformanceMore } from './helpers/edge-store-suite.js';
+
+const base = mkdtempSync(join(tmpdir(), 'geocdn-disk-store-'));
+const stores: { close(): Promise<void> }[] = [];
+after(async () => {
+  await Promise.all(stores.map((s) => s.close()));
+  rmSync(base, { recursive: true, force: true });
+});
+
+let n = 0;
+function freshDir(): string {
+  return join(base, `s${n++}`);
+}
+
+async function disk(maxBytes: number, maxObjectBytes: number, dir = freshDir(), readWholeMax?: number): Promise<DiskStore> {
+  const s = createDiskStore({ dir, maxBytes, maxObjectBytes, readWholeMax });
+  stores.push(s);
+  await s.ready;
+  return s;
+}
+
+async function tiered(maxBytes: number, maxObjectBytes: number, dir = freshDir(), memoryObjectMax = maxObjectBytes): Promise<CacheStore & { close(): Promise<void> }> {
+  const s = createTieredStore(createMemoryStore(maxBytes, memoryObjectMax), { dir, maxBytes, maxObjectBytes, readWholeMax: memoryObjectMax });
+  stores.push(s);
+  await s.disk.ready;
+  return s;
+}
+
+async function put(store: CacheStore, key: string, body: Buffer | string): Promise<StoredObject | undefined> {
+  const w = store.open(draft(key), undefined)!;
+  const b = Buffer.from(body);
+  for (let i = 0; i < b.length; i += 1000) w.write(b.subarray(i, i + 1000));
+  return w.commit();
+}
+
+async function readAll(o: StoredObject, start?: number, end?: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of o.stream(start, end)) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function fileOf(dir: string, key: string): string {
+  const name = objectName(key);
+  return join(dir, 'objects', name.slice(0, 2), name);
+}
+
+describe('edge store conformance: disk tier', () => {
+  storeConformance((maxBytes, maxObjectBytes) => disk(maxBytes, maxObjectBytes));
+  storeConformanceMore((maxBytes, maxObjectBytes) => disk(maxBytes, maxObjectBytes));
+});
+
+describe('edge store conformance: memory + disk (tiered)', () => {
+  storeConformance((maxBytes, maxObjectBytes) => tiered(maxBytes, maxObjectBytes));
+  storeConformanceMore((maxBytes, maxObjectBytes) => tiered(maxBytes, maxObjectBytes));
+});
+
+describe('disk tier', () => {
+  it('a new store on the same folder finds every object again, metadata and body', async () => {
+    const dir = freshDir();
+    const a = await disk(1 << 20, 1 << 20, dir);
+    await put(a, 'k1', 'one');
+    await put(a, 'k2', 'two'.repeat(1000));
+    await a.close();
+    const b = await disk(1 << 20, 1 << 20, dir);
+    assert.equal(b.stats().entries, 2);
+    assert.deepEqual((await b.variants('k1'))!.keys, new Set(['k1']));
+    assert.equal((await readAll((await b.get('k2'))!)).toString(), 'two'.repeat(1000));
+  });
+
+  it('cleans half-written temp files and invalid object files at start', async () => {
+    const dir = freshDir();
+    const a = await disk(1 << 20, 1 << 20, dir);
+    await put(a, 'good', 'fine');
+    const w = a.open(draft('half'), undefined)!;
+    w.write(Buffer.from('never committed'));
+    await a.close(); // a kill -9 would leave this writer's temp file behind
+    assert.equal(readdirSync(join(dir, 'tmp')).length, 1);
+    const bogus = fileOf(dir, 'bogus');
+    writeFileSync(bogus, 'not an object');
+    const truncated = fileOf(dir, 'good');
+    const b = await disk(1 << 20, 1 << 20, dir);
+    const report = await b.ready;
+    assert.equal(report.tempRemoved, 1);
+    assert.equal(report.dropped, 1);
+    assert.deepEqual(readdirSync(join(dir, 'tmp')), []);
+    assert.equal((await readAll((await b.get('good'))!)).toString(), 'fine');
+    await b.close();
+    writeFileSync(truncated, readFileSync(truncated).subarray(0, -1));
+    const c = await disk(1 << 20, 1 << 20, dir);
+    assert.equal((await c.ready).dropped, 1);
+    assert.equal(await c.get('good'), undefined);
+  });
+
+  it('a body that no longer matches its hash is dropped on read, never served', async () => {
+    const dir = freshDir();
+    const a = await disk(1 << 20, 1 << 20, dir, 100);
+    await put(a, 'small', 'x'.repeat(50));
+    await put(a, 'large', Buffer.alloc(5000, 7));
+    await a.close();
+    for (const key of ['small', 'large']) {
+      const f = readFileSync(fileOf(dir, key));
+      f[f.length - 1] ^= 0xff;
+      writeFileSync(fileOf(dir, key), f);
+    }
+    const b = await disk(1 << 20, 1 << 20, dir, 100);
+    assert.equal(b.stats().entries, 2, 'same lengths: the headers still look fine');
+    assert.equal(await b.get('small'), undefined);
+    assert.equal(await b.get('large'), undefined);
+    assert.equal(b.stats().entries, 0);
+    assert.equal(b.diskStats().corruptDropped, 2);
+  });
+
+  it('streams large bodies from the file, whole and by range', async () => {
+    const s = await disk(1 << 22, 1 << 22, freshDir(), 1000);
+    const body = Buffer.from(Array.from({ length: 600_000 }, (_, i) => i % 251));
+    await put(s, 'big', body);
+    const o = (await s.get('big'))!;
+    assert.equal(o.body, undefined);
+    assert.ok((await readAll(o)).equals(body));
+    assert.ok((await readAll(o, 299_999, 300_010)).equals(body.subarray(299_999, 300_011)));
+  });
+
+  it('a 304 rewrites the metadata in place, or copies the body when it outgrows the header', async () => {
+    const dir = freshDir();
+    const s = await disk(1 << 20, 1 << 20, dir);
+    const o = (await put(s, 'u', 'payload'))!;
+    await s.update({ ...o.meta, status: 203 });
+    await s.update({ ...o.meta, headers: [['x-long', 'y'.repeat(3000)]] });
+    await s.close();
+    const again = await disk(1 << 20, 1 << 20, dir);
+    const g = (await again.get('u'))!;
+    assert.equal(g.meta.headers[0]![1].length, 3000);
+    assert.equal((await readAll(g)).toString(), 'payload');
+  });
+
+  it('tiered: objects above the memory limit live on disk only and stream from there', async () => {
+    const s = await tiered(1 << 22, 1 << 22, freshDir(), 1000);
+    await put(s, 'small', 'tiny');
+    await put(s, 'big', Buffer.alloc(10_000, 1));
+    const small = (await s.get('small'))!;
+    assert.ok(small.body, 'from memory');
+    const big = (await s.get('big'))!;
+    assert.equal(big.body, undefined);
+    assert.equal((await readAll(big)).length, 10_000);
+  });
+
+  it('tiered: after a restart, disk hits are copied up to memory', async () => {
+    const dir = freshDir();
+    const a = await tiered(1 << 20, 1 << 20, dir);
+    await put(a, 'k', 'warm');
+    await a.close();
+    const b = await tiered(1 << 20, 1 << 20, dir);
+    const first = b.get('k');
+    assert.ok(first instanceof Promise, 'first read goes to disk');
+    assert.equal((await first)!.body!.toString(), 'warm');
+    const second = b.get('k');
+    assert.ok(!(second instanceof Promise), 'then memory answers at once');
+  });
+});
