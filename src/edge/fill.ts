@@ -41,6 +41,7 @@ export interface FillSpec {
   readonly headers: IncomingHttpHeaders;
   /** The request's host (Host field or absolute-form target). */
   readonly host: string;
+  readonly scheme: 'http' | 'https';
   readonly clientIp: string;
   /** The stored response being refreshed, for validators and stale-if-error. */
   readonly stale: StoredObject | undefined;
@@ -58,7 +59,7 @@ export async function runFill(ctx: EdgeContext, fill: Fill<FillHead>, spec: Fill
     res = await ctx.origins.request(site.origin, {
       method: 'GET',
       path: spec.target,
-      headers: originRequestHeaders(spec.headers, { clientIp: spec.clientIp, via: ctx.id.via, host: site.originHost ?? spec.host, forFill: true }, extra),
+      headers: originRequestHeaders(spec.headers, { clientIp: spec.clientIp, via: ctx.id.via, host: site.originHost ?? spec.host, forFill: true, proto: spec.scheme }, extra),
     });
   } catch (e) {
     const kind = e instanceof OriginError ? e.kind : 'unreachable';
