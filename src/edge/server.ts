@@ -9,6 +9,7 @@ import type { Logger } from '../core/log.js';
 import { Collapser } from './cache/collapse.js';
 import { createMemoryStore } from './cache/memory-store.js';
 import type { CacheStore } from './cache/store.js';
+import { compressionRules } from './compress.js';
 import type { EdgeContext } from './context.js';
 import type { FillHead } from './fill.js';
 import { createRequestHandler } from './handler.js';
@@ -74,6 +75,7 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
     healthPath: edge.health_path,
     pop: opts.pop,
     accessLog: edge.access_log && log.isLevelEnabled('info'),
+    compression: compressionRules(edge.compression),
   };
   const httpOptions = { maxHeaderSize: edge.max_header_size, requestTimeout: 60_000, headersTimeout: 20_000, keepAliveTimeout: 30_000, joinDuplicateHeaders: false };
   const server = createServer(httpOptions, createRequestHandler(context));
