@@ -38,7 +38,7 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
   const hostCache = new Map<string, Site | null>();
 
   /** Once per response: counts its cache status and writes the access line. */
-  function finish(req: IncomingMessage, res: ServerResponse, startedAt: number): void {
+  function finish(req: IncomingMessage, res: ServerResponse, startedAt: number, endedInHandler = false): void {
     ctx.stats.inflight--;
     const outcome = (res as WithOutcome)[OUTCOME];
     ctx.stats.statuses[outcome?.status ?? 'NONE']++;
@@ -47,13 +47,14 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
       {
         client: req.socket.remoteAddress,
         method: req.method,
-        host: req.headers.host,
+        host: req.headers.host ?? req.headers[':authority'],
         url: req.url,
         status: res.statusCode,
         cache: outcome?.status ?? '-',
         reason: outcome !== undefined && 'reason' in outcome ? outcome.reason : undefined,
         ms: Math.round((performance.now() - startedAt) * 10) / 10,
-        aborted: res.writableFinished ? undefined : true,
+        // an HTTP/2 stream finishes after the handler returns even when the whole answer was written in it
+        aborted: res.writableFinished || endedInHandler ? undefined : true,
       },
       'access',
     );
@@ -227,7 +228,7 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
     const startedAt = ctx.accessLog ? performance.now() : 0;
     route(req, res);
     // A hit from memory has ended by now: no listener needed for it.
-    if (res.writableEnded) finish(req, res, startedAt);
+    if (res.writableEnded) finish(req, res, startedAt, true);
     else res.once('close', () => finish(req, res, startedAt));
   };
 
