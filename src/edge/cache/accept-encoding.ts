@@ -11,7 +11,22 @@ export type Coding = 'br' | 'gzip' | 'identity';
 export function normalizeAcceptEncoding(value: string | readonly string[] | undefined): Coding {
   if (value === undefined) return 'identity';
   const text = typeof value === 'string' ? value : value.join(',');
-  if (text === '') return 'identity';
+  // What browsers, curl and the usual libraries send, without parsing (this runs on every hit of a varied URL).
+  switch (text) {
+    case 'gzip, deflate, br, zstd':
+    case 'gzip, deflate, br':
+    case 'gzip, br':
+    case 'br, gzip':
+    case 'br':
+      return 'br';
+    case 'gzip, deflate':
+    case 'deflate, gzip':
+    case 'gzip':
+      return 'gzip';
+    case '':
+    case 'identity':
+      return 'identity';
+  }
   let br = -1;
   let gzip = -1;
   let any = -1;
