@@ -12,14 +12,16 @@ Starts the whole demo CDN in this process, on loopback, with nothing to
 install and no root (examples/demo.yaml):
   - an origin on 127.0.0.1:9080 (pages, images, an API, a large file)
   - three POPs, each a caching edge: eu-milan 127.0.0.2:8080,
-    us-newyork 127.0.0.3:8080, ap-singapore 127.0.0.4:8080
+    us-newyork 127.0.0.3:8080, ap-singapore 127.0.0.4:8080, and HTTPS
+    with HTTP/2 on :8443 (a self-signed certificate made at start)
   - the GeoDNS nameserver on 127.0.0.1:5353, probing the edges
   - its admin API on 127.0.0.1:8053 (token demo-token-only-for-loopback),
     with the dashboard at http://127.0.0.1:8053/dashboard
 Prints a tour of commands to try. Ctrl-C stops everything.
 
 Options:
-  -p, --port N   move every port: DNS N, edges N+1, origin N+2, admin N+3
+  -p, --port N   move every port: DNS N, edges N+1, origin N+2, admin N+3,
+                 edges' HTTPS N+4
       --check    run the printed tour itself and exit non-zero if any step
                  does not behave as printed
 
@@ -69,6 +71,7 @@ export function banner(p: DemoPorts): string {
   return `geocdn demo is running on loopback:
   origin        127.0.0.1:${p.origin}
   POP edges     eu-milan 127.0.0.2:${p.http}, us-newyork 127.0.0.3:${p.http}, ap-singapore 127.0.0.4:${p.http}
+                HTTPS and HTTP/2 on port ${p.https} of each (self-signed for cdn.example.test, *.example.test)
   nameserver    127.0.0.1:${p.dns} (UDP and TCP), cdn.example.test routed between the three POPs
   admin API     127.0.0.1:${p.admin} (token demo-token-only-for-loopback)
   dashboard     ${dashboardUrl(p)}

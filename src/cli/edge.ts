@@ -12,6 +12,9 @@ export const edgeCommand: Command = {
 Runs the caching HTTP/1.1 reverse proxy for the sites of FILE. It answers only
 the configured sites (by Host; other hosts get 421) and never proxies elsewhere.
 The listen address is, first found: --listen, edge.pops.NAME.listen, edge.listen.
+With edge.tls it also serves HTTPS (SNI, HTTP/2 and HTTP/1.1 by ALPN) on
+edge.pops.NAME.tls_listen or edge.tls.listen; certificates reload when their
+files change.
 
 Options:
   -c, --config FILE   the geocdn config (YAML)
@@ -35,12 +38,12 @@ Examples:
       console.error('GEOCDN_USAGE: --config FILE is required (see geocdn edge --help)');
       return 2;
     }
-    const { config } = loadConfig(values.config);
+    const { config, resolvePath } = loadConfig(values.config);
     const log = createLogger(values.pop ? `edge-${values.pop}` : 'edge');
-    const edge = createEdgeServer({ config, log, pop: values.pop, listen: values.listen });
+    const edge = createEdgeServer({ config, log, pop: values.pop, listen: values.listen, resolvePath });
     const addr = await edge.listen();
     const cluster = await attachEdgeToCluster(config.cluster, edge.context.store, values.pop, log);
-    log.info({ address: `${addr.host}:${addr.port}`, sites: Object.keys(config.sites) }, 'edge listening');
+    log.info({ address: `${addr.host}:${addr.port}`, tls: addr.tls ? `${addr.tls.host}:${addr.tls.port}` : undefined, sites: Object.keys(config.sites) }, 'edge listening');
     await new Promise<void>((resolve) => {
       const stop = (): void => void Promise.all([edge.close(), cluster?.stop()]).then(() => resolve());
       process.once('SIGINT', stop);

@@ -89,12 +89,66 @@ const diskSection = z
   })
   .transform((d) => ({ ...d, max_object_size: d.max_object_size ?? Math.min(1 << 30, Math.floor(d.size / 8)) }));
 
+/** A certificate chain and its private key, PEM files (relative to the config file). */
+const certificateFiles = z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict();
+
+const tlsSection = z
+  .object({
+    /** HTTPS listen address (HTTP/2 and HTTP/1.1 by ALPN); a POP can override it with `pops.<name>.tls_listen`. */
+    listen: listenAddress.default('127.0.0.1:8443'),
+    /** Chosen by SNI against each certificate's names (SAN, else CN; wildcards); the first one is the default. */
+    certificates: z.array(certificateFiles).min(1),
+    /** Offer HTTP/2 by ALPN (HTTP/1.1 stays available). */
+    http2: z.boolean().default(true),
+    /** Reload the certificates when a file changes; a bad new file keeps the old certificate. */
+    watch: z.boolean().default(true),
+  })
+  .strict();
+
+/** Media types compressed by default: text, and the structured text formats served as application/ and image/. */
+export const DEFAULT_COMPRESSIBLE_TYPES = [
+  'text/*',
+  'application/json',
+  'application/*+json',
+  'application/javascript',
+  'application/x-javascript',
+  'application/ecmascript',
+  'application/xml',
+  'application/*+xml',
+  'application/wasm',
+  'application/x-font-ttf',
+  'application/vnd.ms-fontobject',
+  'font/ttf',
+  'font/otf',
+  'image/svg+xml',
+  'image/x-icon',
+  'image/vnd.microsoft.icon',
+];
+
+const compressionSection = z
+  .object({
+    /** Compress cacheable responses the origin sent uncompressed, for clients that accept br or gzip. */
+    enabled: z.boolean().default(true),
+    /** Media types (no parameters) to compress; `text/*` and `application/*+json` patterns work. */
+    types: z.array(z.string().regex(/^[a-z0-9*.+-]+\/[a-z0-9*.+-]+$/, 'expected a media type such as text/* or application/json')).default(DEFAULT_COMPRESSIBLE_TYPES),
+    /** Smaller responses (by Content-Length) are not worth it; unknown lengths are compressed. */
+    min_size: byteSize.default(1024),
+    /** gzip level 1-9 (nginx's default is 1, 6 is zlib's). */
+    gzip_level: z.number().int().min(1).max(9).default(6),
+    /** Brotli quality 0-11; 11 is far too slow on the fly, 4-6 are what CDNs use. */
+    br_level: z.number().int().min(0).max(11).default(5),
+  })
+  .strict();
+
 export const edgeSectionSchema = z
   .object({
     /** Default listen address of an edge; a POP can override it under `pops`. */
     listen: listenAddress.default('127.0.0.1:8080'),
     /** Per-POP settings of the edge, keyed by the name given to `geocdn edge --pop`. */
-    pops: z.record(z.string(), z.object({ listen: listenAddress }).strict()).default({}),
+    pops: z.record(z.string(), z.object({ listen: listenAddress, tls_listen: listenAddress.optional() }).strict()).default({}),
+    /** HTTPS (SNI, HTTP/2 with HTTP/1.1 fallback); absent: plain HTTP only. */
+    tls: tlsSection.optional(),
+    compression: compressionSection.default(compressionSection.parse({})),
     /** Name in `Via` and `Cache-Status`; default `geocdn` (`geocdn-<pop>` when a POP is given). */
     name: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
     /** Memory tier size; LRU-evicted. */
@@ -118,6 +172,8 @@ export const edgeSectionSchema = z
 
 export const sitesSectionSchema = z.record(z.string().min(1), siteSchema);
 
+export type TlsSection = z.infer<typeof tlsSection>;
+export type CompressionSection = z.infer<typeof compressionSection>;
 export type SiteConfig = z.infer<typeof siteSchema>;
 export type EdgeSection = z.infer<typeof edgeSectionSchema>;
 export type SitesSection = z.infer<typeof sitesSectionSchema>;

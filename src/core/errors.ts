@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'GEOCDN_GEO_INVALID'
   | 'GEOCDN_GEOIP_READ'
   | 'GEOCDN_LISTEN'
+  | 'GEOCDN_TLS_CERT'
   | 'GEOCDN_USAGE';
 
 export interface SourceLocation {

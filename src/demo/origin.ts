@@ -20,6 +20,14 @@ const pages: Record<string, { type: string; headers: Record<string, string>; bod
     headers: { 'cache-control': 'public, max-age=60', 'surrogate-key': 'home pages' },
     body: () => Buffer.from('<!doctype html><title>geocdn demo</title><h1>Hello from the origin</h1><img src="/img/logo.svg">\n'),
   },
+  '/guide.html': {
+    type: 'text/html; charset=utf-8',
+    headers: { 'cache-control': 'public, max-age=300', 'surrogate-key': 'guide pages' },
+    body: () =>
+      Buffer.from(
+        `<!doctype html><title>geocdn guide</title>\n${Array.from({ length: 60 }, (_, i) => `<p>Step ${i + 1}: text like this compresses well, so the edge sends it as br or gzip.</p>`).join('\n')}\n`,
+      ),
+  },
   '/img/logo.svg': {
     type: 'image/svg+xml',
     headers: { 'cache-control': 'public, max-age=3600', 'cache-tag': 'images,logo' },

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { loadConfig } from '../config/load.js';
@@ -10,23 +10,28 @@ import { memoryCursor } from '../cluster/cursor.js';
 import { linkEdge } from '../cluster/edge-link.js';
 import { Nameserver } from '../dns/nameserver.js';
 import { createEdgeServer, type EdgeServer } from '../edge/server.js';
+import { selfSignedCertificate, writePemPair } from './certificate.js';
 import { type DemoOrigin, startDemoOrigin } from './origin.js';
 
 export const demoConfigPath = join(packageRoot(), 'examples', 'demo.yaml');
 
-/** The demo's ports: DNS, the edges (on 127.0.0.2-4), the origin and the admin API. */
+/** The demo's ports: DNS, the edges (on 127.0.0.2-4, HTTP and HTTPS), the origin and the admin API. */
 export interface DemoPorts {
   dns: number;
   http: number;
   origin: number;
   admin: number;
+  https: number;
 }
 
-export const DEFAULT_PORTS: DemoPorts = { dns: 5353, http: 8080, origin: 9080, admin: 8053 };
+export const DEFAULT_PORTS: DemoPorts = { dns: 5353, http: 8080, origin: 9080, admin: 8053, https: 8443 };
 
 export function portsFrom(base: number | undefined): DemoPorts {
-  return base === undefined ? DEFAULT_PORTS : { dns: base, http: base + 1, origin: base + 2, admin: base + 3 };
+  return base === undefined ? DEFAULT_PORTS : { dns: base, http: base + 1, origin: base + 2, admin: base + 3, https: base + 4 };
 }
+
+/** The names the demo's self-signed certificate is for. */
+export const DEMO_CERTIFICATE_NAMES = ['cdn.example.test', '*.example.test'];
 
 export interface Demo {
   ports: DemoPorts;
@@ -44,11 +49,10 @@ export interface Demo {
  */
 function configFor(ports: DemoPorts): string {
   if (ports === DEFAULT_PORTS) return demoConfigPath;
+  // One pass: a moved port must not be moved again by a later replacement.
+  const moved: Record<string, number> = { '5353': ports.dns, '8080': ports.http, '9080': ports.origin, '8053': ports.admin, '8443': ports.https };
   const text = readFileSync(demoConfigPath, 'utf8')
-    .replaceAll(':5353', `:${ports.dns}`)
-    .replaceAll(':8080', `:${ports.http}`)
-    .replaceAll(':9080', `:${ports.origin}`)
-    .replaceAll(':8053', `:${ports.admin}`)
+    .replace(/:(5353|8080|9080|8053|8443)\b/g, (_m, p: string) => `:${moved[p]}`)
     .replace('file: zones/', `file: ${resolve(dirname(demoConfigPath), 'zones')}/`);
   const path = join(mkdtempSync(join(tmpdir(), 'geocdn-demo-')), 'demo.yaml');
   writeFileSync(path, text);
@@ -58,7 +62,12 @@ function configFor(ports: DemoPorts): string {
 /** Starts the origin, an edge per POP, then the nameserver (whose probes find the edges up). */
 export async function startDemo(ports: DemoPorts, logger: Logger): Promise<Demo> {
   const configPath = configFor(ports);
-  const { config } = loadConfig(configPath);
+  const loaded = loadConfig(configPath).config;
+  // The certificate files of examples/demo.yaml are made here, self-signed, for this run only.
+  const tls = writePemPair(await selfSignedCertificate(DEMO_CERTIFICATE_NAMES), 'geocdn-demo-tls-');
+  const config = loaded.edge.tls
+    ? { ...loaded, edge: { ...loaded.edge, tls: { ...loaded.edge.tls, watch: false, certificates: [{ cert: tls.cert, key: tls.key }] } } }
+    : loaded;
   const origin = await startDemoOrigin(ports.origin);
   const edges: EdgeServer[] = [];
   const links: { stop(): Promise<void> }[] = [];
@@ -86,11 +95,13 @@ export async function startDemo(ports: DemoPorts, logger: Logger): Promise<Demo>
         await Promise.all(links.map((l) => l.stop()));
         await Promise.all(edges.map((e) => e.close()));
         await origin.close();
+        rmSync(tls.dir, { recursive: true, force: true });
       },
     };
   } catch (e) {
     await Promise.all(edges.map((x) => x.close()));
     await origin.close();
+    rmSync(tls.dir, { recursive: true, force: true });
     throw e;
   }
 }

@@ -1,5 +1,6 @@
 import { createSocket } from 'node:dgram';
 import { request } from 'node:http';
+import { connect as http2Connect } from 'node:http2';
 import { Rcode, RRType } from '../dns/wire/constants.js';
 import { decodeMessage, encodeQuery, type Message } from '../dns/wire/message.js';
 import { rdataToText } from '../dns/wire/rdata.js';
@@ -27,9 +28,13 @@ interface DnsStep extends StepBase {
 
 interface HttpStep extends StepBase {
   kind: 'http';
-  /** The same request, made with node's client: to `address` on the edge (or admin) port. */
-  request: { address: string; port: 'http' | 'admin'; method?: string; path: string; host?: string; headers?: Record<string, string>; body?: string };
-  expect(status: number, headers: Record<string, string | string[] | undefined>): string | undefined;
+  /**
+   * The same request, made with node's client: to `address` on the edge (or admin) port;
+   * on the HTTPS port over HTTP/2 with the host as server name (SNI), the certificate not verified, as `curl -k`.
+   */
+  request: { address: string; port: 'http' | 'admin' | 'https'; method?: string; path: string; host?: string; headers?: Record<string, string>; body?: string };
+  /** `version` is the HTTP version the answer came in ('1.1', '2.0'). */
+  expect(status: number, headers: Record<string, string | string[] | undefined>, version: string): string | undefined;
 }
 
 const TOKEN = 'Authorization: Bearer demo-token-only-for-loopback';
@@ -150,6 +155,21 @@ export const tourSteps: TourStep[] = [
   },
   {
     kind: 'http',
+    command: 'curl -sI --http2 -k --resolve cdn.example.test:{https}:127.0.0.3 https://cdn.example.test:{https}/',
+    comment: 'HTTPS and HTTP/2 on the same edge (a self-signed certificate, hence -k): HTTP/2 200, a HIT from the same cache',
+    request: { address: '127.0.0.3', port: 'https', method: 'HEAD', path: '/', host: 'cdn.example.test' },
+    expect: (status, h, version) =>
+      version === '2.0' && status === 200 && h['x-cache-status'] === 'HIT' ? undefined : `expected HTTP/2 200 with X-Cache-Status: HIT, got HTTP/${version} ${status} ${String(h['x-cache-status'])}`,
+  },
+  {
+    kind: 'http',
+    command: `curl -sI -H 'Accept-Encoding: br, gzip' --resolve cdn.example.test:{http}:127.0.0.3 http://cdn.example.test:{http}/guide.html`,
+    comment: 'text is compressed on the edge and cached per coding: content-encoding: br, vary: Accept-Encoding',
+    request: { address: '127.0.0.3', port: 'http', method: 'HEAD', path: '/guide.html', host: 'cdn.example.test', headers: { 'accept-encoding': 'br, gzip' } },
+    expect: (status, h) => (h['content-encoding'] === 'br' && /accept-encoding/i.test(String(h['vary'])) ? undefined : `expected content-encoding: br and Vary: Accept-Encoding, got ${String(h['content-encoding'])} (HTTP ${status})`),
+  },
+  {
+    kind: 'http',
     command: `${curlEdge('127.0.0.3')}/api/time`,
     comment: 'an API path never comes from the cache: BYPASS',
     request: { address: '127.0.0.3', port: 'http', method: 'HEAD', path: '/api/time', host: 'cdn.example.test' },
@@ -210,10 +230,16 @@ export interface TourPorts {
   dns: number;
   http: number;
   admin: number;
+  /** The edges' HTTPS port; 8443 when not given. */
+  https?: number;
 }
 
 const fill = (command: string, p: TourPorts) =>
-  command.replaceAll('{dns}', String(p.dns)).replaceAll('{http}', String(p.http)).replaceAll('{admin}', String(p.admin));
+  command
+    .replaceAll('{dns}', String(p.dns))
+    .replaceAll('{https}', String(p.https ?? 8443))
+    .replaceAll('{http}', String(p.http))
+    .replaceAll('{admin}', String(p.admin));
 
 export function printTour(p: TourPorts): string {
   return tourSteps.map((s) => `  # ${fill(s.comment, p)}\n  ${fill(s.command, p)}`).join('\n');
@@ -228,8 +254,9 @@ export async function checkTour(p: TourPorts): Promise<{ ok: boolean; lines: str
     try {
       if (step.kind === 'dns') problem = step.expect(await ask(p.dns, step.query));
       else {
-        const { status, headers } = await httpAsk(step.request, step.request.port === 'http' ? p.http : p.admin);
-        problem = step.expect(status, headers);
+        const r = step.request;
+        const { status, headers, version } = r.port === 'https' ? await http2Ask(r, p.https ?? 8443) : await httpAsk(r, r.port === 'http' ? p.http : p.admin);
+        problem = step.expect(status, headers, version);
       }
     } catch (e) {
       problem = (e as Error).message;
@@ -240,13 +267,42 @@ export async function checkTour(p: TourPorts): Promise<{ ok: boolean; lines: str
   return { ok, lines };
 }
 
-function httpAsk(r: HttpStep['request'], port: number): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
+interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  version: string;
+}
+
+function httpAsk(r: HttpStep['request'], port: number): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const req = request({ host: r.address, port, method: r.method ?? 'GET', path: r.path, headers: { ...(r.host ? { host: `${r.host}:${port}` } : {}), ...r.headers }, timeout: 5000 }, (res) => {
       res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, version: res.httpVersion }));
     });
     req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
+    req.on('error', reject);
+    req.end(r.body);
+  });
+}
+
+/** As `curl --http2 -k --resolve`: TLS to the address with the host as SNI, HTTP/2 by ALPN. */
+function http2Ask(r: HttpStep['request'], port: number): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const session = http2Connect(`https://${r.address}:${port}`, { servername: r.host, rejectUnauthorized: false, ALPNProtocols: ['h2', 'http/1.1'] });
+    const timer = setTimeout(() => session.destroy(new Error('no answer within 5 s')), 5000);
+    session.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    const req = session.request({ ':method': r.method ?? 'GET', ':path': r.path, ':authority': `${r.host ?? r.address}:${port}`, ...r.headers });
+    req.on('response', (h) => {
+      req.resume();
+      req.on('end', () => {
+        clearTimeout(timer);
+        session.close();
+        resolve({ status: Number(h[':status']), headers: h as Record<string, string | string[] | undefined>, version: session.alpnProtocol === 'h2' ? '2.0' : String(session.alpnProtocol) });
+      });
+    });
     req.on('error', reject);
     req.end(r.body);
   });

@@ -1,5 +1,6 @@
 import type { Logger } from '../core/log.js';
 import type { Collapser } from './cache/collapse.js';
+import type { CompressionRules } from './compress.js';
 import type { CacheStore } from './cache/store.js';
 import type { FillHead } from './fill.js';
 import type { OriginClient } from './origin.js';
@@ -22,4 +23,6 @@ export interface EdgeContext {
   readonly pop: string | undefined;
   /** One `access` line per response at info level (`edge.access_log`). */
   readonly accessLog: boolean;
+  /** `edge.compression`, built at load. */
+  readonly compression: CompressionRules;
 }

@@ -1,9 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { normalizeAcceptEncoding } from './cache/accept-encoding.js';
 import type { BodyBroadcast, Fill } from './cache/collapse.js';
 import { type NotStoredReason, type StaleReason, mayServeStaleOnError } from './cache/decision.js';
 import { type CachePolicy, evaluateResponse, headerValue } from './cache/freshness.js';
 import { fullKey, secondaryKey, varyNames } from './cache/keys.js';
 import type { StoredObject, StoreWriter } from './cache/store.js';
+import { createEncoder, encodedFields, encodingPlan, keepEncodedFields } from './compress.js';
 import type { EdgeContext } from './context.js';
 import { type HeaderList, freshenHeaders, headerListToMap, originRequestHeaders, responseHeaderList } from './headers.js';
 import { OriginError, type OriginResponse } from './origin.js';
@@ -41,6 +44,7 @@ export interface FillSpec {
   readonly headers: IncomingHttpHeaders;
   /** The request's host (Host field or absolute-form target). */
   readonly host: string;
+  readonly scheme: 'http' | 'https';
   readonly clientIp: string;
   /** The stored response being refreshed, for validators and stale-if-error. */
   readonly stale: StoredObject | undefined;
@@ -50,7 +54,9 @@ export interface FillSpec {
 /** Runs one origin fetch for a fill: settles its head, then pumps the body to the store and every joiner. */
 export async function runFill(ctx: EdgeContext, fill: Fill<FillHead>, spec: FillSpec): Promise<void> {
   const { site, stale } = spec;
-  const extra: Record<string, string> = {};
+  // The origin is asked for the coding the variant is keyed by (Varnish's normalisation): never for one we could not store apart.
+  const coding = normalizeAcceptEncoding(spec.headers['accept-encoding']);
+  const extra: Record<string, string> = { 'accept-encoding': coding };
   if (stale?.meta.etag) extra['if-none-match'] = stale.meta.etag;
   else if (stale?.meta.lastModified) extra['if-modified-since'] = stale.meta.lastModified;
   let res: OriginResponse;
@@ -58,7 +64,7 @@ export async function runFill(ctx: EdgeContext, fill: Fill<FillHead>, spec: Fill
     res = await ctx.origins.request(site.origin, {
       method: 'GET',
       path: spec.target,
-      headers: originRequestHeaders(spec.headers, { clientIp: spec.clientIp, via: ctx.id.via, host: site.originHost ?? spec.host, forFill: true }, extra),
+      headers: originRequestHeaders(spec.headers, { clientIp: spec.clientIp, via: ctx.id.via, host: site.originHost ?? spec.host, forFill: true, proto: spec.scheme }, extra),
     });
   } catch (e) {
     const kind = e instanceof OriginError ? e.kind : 'unreachable';
@@ -106,27 +112,39 @@ export async function runFill(ctx: EdgeContext, fill: Fill<FillHead>, spec: Fill
   if (!spec.mayStore) return pass('authorization');
   if (contentLength !== undefined && contentLength > site.maxObjectSize) return pass('too-large');
 
-  const vary = varyNames(headerValue(res.headers, 'vary'));
+  // Compression: Accept-Encoding joins the key of responses the edge would compress or the origin encoded.
+  const plan = encodingPlan(ctx.compression, res.status, res.headers, contentLength, coding);
+  const originVary = headerValue(res.headers, 'vary');
+  const vary = varyNames(plan.vary ? (originVary ? `${originVary},accept-encoding` : 'accept-encoding') : originVary);
   const secondary = secondaryKey(vary, spec.headers);
-  const headers = withDate(responseHeaderList(res.headers, verdict.stripHeaders), res.responseTime);
-  const etag = headerValue(res.headers, 'etag');
+  const headers = encodedFields(withDate(responseHeaderList(res.headers, verdict.stripHeaders), res.responseTime), plan);
+  const originEtag = headerValue(res.headers, 'etag');
+  const etag = plan.encode && originEtag !== undefined ? headerValue(headerListToMap(headers), 'etag') : originEtag;
   const lastModified = headerValue(res.headers, 'last-modified');
+  const bodyLength = plan.encode ? undefined : contentLength;
   const writer = ctx.store.open(
     { key: fullKey(spec.primary, secondary), primaryKey: spec.primary, vary, status: res.status, headers, policy: verdict.policy, etag, lastModified },
-    contentLength,
+    bodyLength,
   );
   if (!writer) return pass('too-large');
   if (stale && stale.meta.key !== fullKey(spec.primary, secondary)) await ctx.store.delete(stale.meta.key);
   const body = fill.body;
-  const leaderHeaders = verdict.stripHeaders.length > 0 ? withDate(responseHeaderList(res.headers), res.responseTime) : headers;
-  fill.settle({ kind: 'store', status: res.status, headers, leaderHeaders, contentLength, policy: verdict.policy, etag, lastModified, vary, secondary, body });
-  pump(ctx, fill, res, writer, site.maxObjectSize);
+  const leaderHeaders = verdict.stripHeaders.length > 0 ? encodedFields(withDate(responseHeaderList(res.headers), res.responseTime), plan) : headers;
+  fill.settle({ kind: 'store', status: res.status, headers, leaderHeaders, contentLength: bodyLength, policy: verdict.policy, etag, lastModified, vary, secondary, body });
+  let source: Readable = res.body;
+  if (plan.encode) {
+    const encoder = createEncoder(plan.encode, ctx.compression, contentLength);
+    res.body.on('error', (e: Error) => encoder.destroy(e));
+    source = res.body.pipe(encoder);
+  }
+  pump(ctx, fill, source, writer, site.maxObjectSize);
 }
 
-function pump(ctx: EdgeContext, fill: Fill<FillHead>, res: OriginResponse, writer: StoreWriter, limit: number): void {
+/** Moves the body (the origin's, or its compressed form) to the store and every attached client. */
+function pump(ctx: EdgeContext, fill: Fill<FillHead>, source: Readable, writer: StoreWriter, limit: number): void {
   let size = 0;
   let storing = true;
-  res.body.on('data', (chunk: Buffer) => {
+  source.on('data', (chunk: Buffer) => {
     size += chunk.length;
     if (storing && size > limit) {
       // Too large after all (no Content-Length): stop storing, keep streaming to who is attached.
@@ -138,7 +156,7 @@ function pump(ctx: EdgeContext, fill: Fill<FillHead>, res: OriginResponse, write
     if (storing) writer.write(chunk);
     fill.body.push(chunk);
   });
-  res.body.on('end', () => {
+  source.on('end', () => {
     const finish = (): void => {
       ctx.collapser.done(fill);
       fill.body.end();
@@ -149,7 +167,7 @@ function pump(ctx: EdgeContext, fill: Fill<FillHead>, res: OriginResponse, write
       finish();
     });
   });
-  res.body.on('error', (e: Error) => {
+  source.on('error', (e: Error) => {
     // A partial object is never stored (the writer is aborted before commit).
     writer.abort();
     ctx.collapser.done(fill);
@@ -159,7 +177,7 @@ function pump(ctx: EdgeContext, fill: Fill<FillHead>, res: OriginResponse, write
 
 /** RFC 9111 §4.3.4: a 304 freshens the stored response's fields and freshness. */
 async function freshen(ctx: EdgeContext, spec: FillSpec, stale: StoredObject, res: OriginResponse): Promise<StoredObject | undefined> {
-  const headers = freshenHeaders(stale.meta.headers, responseHeaderList(res.headers));
+  const headers = keepEncodedFields(stale.meta, freshenHeaders(stale.meta.headers, responseHeaderList(res.headers)));
   const verdict = evaluateResponse({
     method: 'GET',
     status: stale.meta.status,
@@ -175,7 +193,7 @@ async function freshen(ctx: EdgeContext, spec: FillSpec, stale: StoredObject, re
     return undefined;
   }
   const stripped = headers.filter(([n]) => !verdict.stripHeaders.includes(n));
-  return ctx.store.update({ ...stale.meta, headers: withDate(stripped, res.responseTime), policy: verdict.policy, etag: headerValue(res.headers, 'etag') ?? stale.meta.etag, lastModified: headerValue(res.headers, 'last-modified') ?? stale.meta.lastModified });
+  return ctx.store.update({ ...stale.meta, headers: withDate(stripped, res.responseTime), policy: verdict.policy, etag: headerValue(headerListToMap(stripped), 'etag') ?? stale.meta.etag, lastModified: headerValue(res.headers, 'last-modified') ?? stale.meta.lastModified });
 }
 
 /** RFC 9110 §6.6.1: a cache adds Date when the origin sent none. */

@@ -30,11 +30,15 @@ function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
   return typeof (v as { then?: unknown } | undefined)?.then === 'function';
 }
 
-export function createRequestHandler(ctx: EdgeContext): (req: IncomingMessage, res: ServerResponse) => void {
+/**
+ * The edge's request handler, for node's HTTP/1.1 server and for the HTTP/2 compatibility API
+ * (whose request and response objects have the shape used here). `scheme` is the listener's.
+ */
+export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' = 'http'): (req: IncomingMessage, res: ServerResponse) => void {
   const hostCache = new Map<string, Site | null>();
 
   /** Once per response: counts its cache status and writes the access line. */
-  function finish(req: IncomingMessage, res: ServerResponse, startedAt: number): void {
+  function finish(req: IncomingMessage, res: ServerResponse, startedAt: number, endedInHandler = false): void {
     ctx.stats.inflight--;
     const outcome = (res as WithOutcome)[OUTCOME];
     ctx.stats.statuses[outcome?.status ?? 'NONE']++;
@@ -43,13 +47,14 @@ export function createRequestHandler(ctx: EdgeContext): (req: IncomingMessage, r
       {
         client: req.socket.remoteAddress,
         method: req.method,
-        host: req.headers.host,
+        host: req.headers.host ?? req.headers[':authority'],
         url: req.url,
         status: res.statusCode,
         cache: outcome?.status ?? '-',
         reason: outcome !== undefined && 'reason' in outcome ? outcome.reason : undefined,
         ms: Math.round((performance.now() - startedAt) * 10) / 10,
-        aborted: res.writableFinished ? undefined : true,
+        // an HTTP/2 stream finishes after the handler returns even when the whole answer was written in it
+        aborted: res.writableFinished || endedInHandler ? undefined : true,
       },
       'access',
     );
@@ -98,7 +103,7 @@ export function createRequestHandler(ctx: EdgeContext): (req: IncomingMessage, r
   /** Starts a fill for the request's URL; the caller serves from it like any joiner. */
   function lead(rq: Rq, stale: StoredObject | undefined, register: boolean, mayStore = true): Fill<FillHead> {
     const fill = register ? ctx.collapser.lead(rq.primary) : new Fill<FillHead>(rq.primary);
-    runFill(ctx, fill, { site: rq.site, primary: rq.primary, target: rq.target, headers: rq.req.headers, host: rq.host, clientIp: clientIp(rq.req), stale, mayStore }).catch((e: unknown) => {
+    runFill(ctx, fill, { site: rq.site, primary: rq.primary, target: rq.target, headers: rq.req.headers, host: rq.host, scheme: rq.scheme, clientIp: clientIp(rq.req), stale, mayStore }).catch((e: unknown) => {
       ctx.log.error({ err: (e as Error).message }, 'fill failed');
       fill.settle({ kind: 'error', status: 502, reason: 'origin-unreachable', message: 'Bad Gateway' });
       ctx.collapser.done(fill);
@@ -223,13 +228,14 @@ export function createRequestHandler(ctx: EdgeContext): (req: IncomingMessage, r
     const startedAt = ctx.accessLog ? performance.now() : 0;
     route(req, res);
     // A hit from memory has ended by now: no listener needed for it.
-    if (res.writableEnded) finish(req, res, startedAt);
+    if (res.writableEnded) finish(req, res, startedAt, true);
     else res.once('close', () => finish(req, res, startedAt));
   };
 
   function route(req: IncomingMessage, res: ServerResponse): void {
     let target = req.url ?? '/';
-    let host = req.headers.host;
+    // HTTP/2 names the host in :authority (RFC 9113 §8.3.1); Host only when a client converted from HTTP/1.1 sends it.
+    let host = req.headers.host ?? (req.headers[':authority'] as string | undefined);
     if (target.charCodeAt(0) !== 47 /* '/' */) {
       // RFC 9112 §3.2.2: absolute-form names the host itself; it must still be one of ours.
       const m = /^https?:\/\/([^/?#]+)([^#]*)$/i.exec(target);
@@ -249,7 +255,7 @@ export function createRequestHandler(ctx: EdgeContext): (req: IncomingMessage, r
     const via = h.via;
     if (via !== undefined && viaHasLoop(via, ctx.id.via)) return writeError(res, 508, 'Loop Detected', ctx.id);
     const method = req.method ?? 'GET';
-    const p: PassRequest = { req, res, site, target, host };
+    const p: PassRequest = { req, res, site, target, host, scheme };
     if (method !== 'GET' && method !== 'HEAD') {
       return void passThrough(ctx, p, { status: 'BYPASS', reason: 'method', stored: 'method' }).catch((e: unknown) => fail(p, e));
     }
@@ -258,7 +264,7 @@ export function createRequestHandler(ctx: EdgeContext): (req: IncomingMessage, r
     if ((h['content-length'] !== undefined && h['content-length'] !== '0') || h['transfer-encoding'] !== undefined) {
       return void passThrough(ctx, p, { status: 'BYPASS', reason: 'request-body', stored: 'method' }).catch((e: unknown) => fail(p, e));
     }
-    const rq: Rq = { req, res, site, target, host, primary: primaryKey('http', site.name, target, site.keyRules), cc: requestCacheControl(site, req) };
+    const rq: Rq = { req, res, site, target, host, scheme, primary: primaryKey('http', site.name, target, site.keyRules), cc: requestCacheControl(site, req) };
     if (h.authorization !== undefined) {
       // RFC 9111 §3.5: never answered from cache; the response is stored only if the origin marks it shared
       if (method === 'HEAD') return void passThrough(ctx, p, { status: 'BYPASS', reason: 'authorization', stored: 'authorization' }).catch((e: unknown) => fail(p, e));

@@ -59,6 +59,8 @@ export interface ForwardContext {
   readonly host: string;
   /** Drop the client's conditionals and Range: a cache fill wants the full response. */
   readonly forFill: boolean;
+  /** The scheme the client used (X-Forwarded-Proto); default http. */
+  readonly proto?: 'http' | 'https';
 }
 
 /** The request fields sent to the origin (RFC 9110 §7.6: hop-by-hop out, Via and X-Forwarded-For in). */
@@ -66,7 +68,8 @@ export function originRequestHeaders(h: IncomingHttpHeaders, ctx: ForwardContext
   const conn = connectionTokens(h);
   const out: Record<string, string | string[]> = {};
   for (const name in h) {
-    if (HOP_BY_HOP.has(name) || conn?.has(name)) continue;
+    // HTTP/2 pseudo-header fields (:method, :path, :authority, :scheme) are not fields to forward.
+    if (HOP_BY_HOP.has(name) || conn?.has(name) || name.charCodeAt(0) === 58 /* ':' */) continue;
     if (name === 'host' || name === 'via' || name === 'x-forwarded-for' || name === 'content-length') continue;
     if (ctx.forFill && FILL_DROPS.has(name)) continue;
     const v = h[name];
@@ -76,7 +79,7 @@ export function originRequestHeaders(h: IncomingHttpHeaders, ctx: ForwardContext
   out['via'] = h['via'] ? `${h['via']}, ${ctx.via}` : ctx.via;
   out['x-forwarded-for'] = h['x-forwarded-for'] ? `${h['x-forwarded-for']}, ${ctx.clientIp}` : ctx.clientIp;
   // we are the first hop: a client's own X-Forwarded-Proto is not to be trusted
-  out['x-forwarded-proto'] = 'http';
+  out['x-forwarded-proto'] = ctx.proto ?? 'http';
   if (!ctx.forFill && h['content-length'] !== undefined) out['content-length'] = h['content-length'];
   if (extra) Object.assign(out, extra);
   return out;

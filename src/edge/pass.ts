@@ -19,11 +19,20 @@ export interface PassRequest {
   readonly target: string;
   /** The request's host: from the Host field, or from an absolute-form target (RFC 9112 §3.2.2). */
   readonly host: string;
+  /** The scheme the client used: the edge tells the origin in X-Forwarded-Proto. */
+  readonly scheme: 'http' | 'https';
 }
 
 /** The peer address, read only when a request goes to the origin (it costs a getpeername call). */
 export function clientIp(req: IncomingMessage): string {
   return req.socket.remoteAddress ?? '';
+}
+
+function requestHasBody(req: IncomingMessage): boolean {
+  if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) return true;
+  // HTTP/2 frames a body without either field (RFC 9113 §8.1): there is one unless the HEADERS frame ended the stream.
+  const stream = (req as { stream?: { endAfterHeaders: boolean } }).stream;
+  return stream !== undefined && !stream.endAfterHeaders;
 }
 
 /** Streams an origin response to the client with backpressure; nothing is stored. */
@@ -48,13 +57,13 @@ export function streamResponse(ctx: EdgeContext, p: PassRequest, r: OriginRespon
 export async function passThrough(ctx: EdgeContext, p: PassRequest, outcome: CacheOutcome): Promise<void> {
   const { req, res, site } = p;
   const method = req.method ?? 'GET';
-  const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+  const hasBody = requestHasBody(req);
   let r: OriginResponse;
   try {
     r = await ctx.origins.request(site.origin, {
       method,
       path: p.target,
-      headers: originRequestHeaders(req.headers, { clientIp: clientIp(req), via: ctx.id.via, host: site.originHost ?? p.host, forFill: false }),
+      headers: originRequestHeaders(req.headers, { clientIp: clientIp(req), via: ctx.id.via, host: site.originHost ?? p.host, forFill: false, proto: p.scheme }),
       body: hasBody ? req : undefined,
     });
   } catch (e) {

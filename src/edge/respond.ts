@@ -53,6 +53,8 @@ function connectionLine(res: ServerResponse): string {
  */
 export function writeStored(res: ServerResponse, obj: StoredObject, outcome: CacheOutcome, id: Identity, now: number): number {
   const raw = res as unknown as RawResponse;
+  // node's HTTP/1.1 response before its head is set; HTTP/2's compatibility response has no `_header`.
+  if (raw._header !== null) return writeStoredFields(res, obj, outcome, id, now);
   mark(res, outcome);
   const age = currentAge(obj.meta.policy, now);
   raw._header =
@@ -71,6 +73,33 @@ export function writeStored(res: ServerResponse, obj: StoredObject, outcome: Cac
   // Content-Length, never a wrong body), and closes the file when the client goes away.
   pipeline(obj.stream(), res, () => undefined);
   return obj.meta.bodySize;
+}
+
+/**
+ * The same response through `writeHead` (HTTP/2: header fields, no status line, no
+ * connection-specific fields, RFC 9113 §8.2.2).
+ */
+function writeStoredFields(res: ServerResponse, obj: StoredObject, outcome: CacheOutcome, id: Identity, now: number): number {
+  const m = obj.meta;
+  mark(res, outcome);
+  const extra = cacheFields(outcome, id, currentAge(m.policy, now));
+  if (m.status !== 204 && m.status !== 304) extra.push('content-length', String(m.bodySize));
+  res.writeHead(m.status, flatHeaders(m.headers, extra));
+  if (res.req.method === 'HEAD' || m.status === 204 || m.status === 304) {
+    res.end();
+    return 0;
+  }
+  if (obj.body) {
+    res.end(obj.body);
+    return obj.body.length;
+  }
+  pipeline(obj.stream(), res, () => undefined);
+  return m.bodySize;
+}
+
+/** Is this an HTTP/2 response (compatibility API)? Connection-specific fields are forbidden there. */
+function isHttp2(res: ServerResponse): boolean {
+  return (res as unknown as { stream?: unknown }).stream !== undefined;
 }
 
 /** 206 with one range of a stored body held in memory, or 416 (RFC 9110 §14.4, §15.5.17). */
@@ -123,7 +152,7 @@ export function writeError(res: ServerResponse, status: number, message: string,
     fields.push(...cacheFields(outcome, id, undefined));
   }
   else fields.push('via', id.via);
-  if (close) fields.push('connection', 'close');
+  if (close && !isHttp2(res)) fields.push('connection', 'close');
   res.writeHead(status, fields);
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }

@@ -1,4 +1,6 @@
 import { type Server, createServer } from 'node:http';
+import { type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, createSecureServer } from 'node:http2';
+import { type Server as HttpsServer, createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { EdgeSection, SitesSection } from '../config/edge-schema.js';
 import { GeocdnError } from '../core/errors.js';
@@ -8,12 +10,14 @@ import { Collapser } from './cache/collapse.js';
 import { createMemoryStore } from './cache/memory-store.js';
 import type { CacheStore } from './cache/store.js';
 import { createTieredStore, diskFolder } from './cache/tiered-store.js';
+import { compressionRules } from './compress.js';
 import type { EdgeContext } from './context.js';
 import type { FillHead } from './fill.js';
 import { createRequestHandler } from './handler.js';
 import { createOriginClient } from './origin.js';
 import { buildSiteTable } from './sites.js';
 import { createStats } from './stats.js';
+import { type TlsCertificates, createTlsCertificates } from './tls.js';
 
 export interface EdgeOptions {
   /** The edge's own sections of the shared config: nothing else of it is read. */
@@ -25,13 +29,21 @@ export interface EdgeOptions {
   readonly listen?: string;
   readonly store?: CacheStore;
   readonly now?: () => number;
+  /** Overrides the configured HTTPS listen address (`edge.pops.<name>.tls_listen`, `edge.tls.listen`). */
+  readonly tlsListen?: string;
+  /** Resolves certificate paths written in the config (relative to the config file); default: as written. */
+  readonly resolvePath?: (p: string) => string;
 }
 
 export interface EdgeServer {
   readonly server: Server;
+  /** The HTTPS server (HTTP/2 and HTTP/1.1 by ALPN) when `edge.tls` is configured. */
+  readonly tlsServer: Http2SecureServer | HttpsServer | undefined;
+  /** The certificates in use, when `edge.tls` is configured; `reload()` reads the files again. */
+  readonly certificates: TlsCertificates | undefined;
   readonly context: EdgeContext;
-  /** Resolves with the bound address once listening. */
-  listen(): Promise<{ host: string; port: number }>;
+  /** Resolves with the bound address once listening (`tls`: the HTTPS one). */
+  listen(): Promise<{ host: string; port: number; tls?: { host: string; port: number } }>;
   close(): Promise<void>;
 }
 
@@ -49,7 +61,7 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
   const now = opts.now ?? Date.now;
   const name = edge.name ?? (opts.pop ? `geocdn-${opts.pop}` : 'geocdn');
   const listenText = opts.listen ?? (opts.pop ? edge.pops[opts.pop]?.listen : undefined) ?? edge.listen;
-  const address = parseListen(listenText);
+  parseListen(listenText); // a bad address fails here, before anything listens
   const t = edge.origin_timeouts;
   const memory = (): CacheStore => createMemoryStore(edge.memory_size, edge.max_object_size);
   const tiered =
@@ -69,41 +81,91 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
     healthPath: edge.health_path,
     pop: opts.pop,
     accessLog: edge.access_log && log.isLevelEnabled('info'),
+    compression: compressionRules(edge.compression),
   };
-  const server = createServer(
-    { maxHeaderSize: edge.max_header_size, requestTimeout: 60_000, headersTimeout: 20_000, keepAliveTimeout: 30_000, joinDuplicateHeaders: false },
-    createRequestHandler(context),
-  );
-  server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
-    if (!socket.writable) return socket.destroy();
+  const httpOptions = { maxHeaderSize: edge.max_header_size, requestTimeout: 60_000, headersTimeout: 20_000, keepAliveTimeout: 30_000, joinDuplicateHeaders: false };
+  const server = createServer(httpOptions, createRequestHandler(context));
+  function refuseBadRequest(err: Error & { code?: string }, socket: Socket): void {
+    if (!socket.writable) return void socket.destroy();
     const [status, reason] = clientErrorStatus(err.code);
     log.debug({ code: err.code, status }, 'bad request refused');
     // Never forwarded, and the connection is closed: what follows on it cannot be framed safely.
     socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-length: 0\r\nconnection: close\r\nvia: ${context.id.via}\r\n\r\n`);
-  });
+  }
+  server.on('clientError', refuseBadRequest);
+
+  const tls = edge.tls;
+  let tlsServer: Http2SecureServer | HttpsServer | undefined;
+  let certificates: TlsCertificates | undefined;
+  const tlsListenText = opts.tlsListen ?? (opts.pop ? edge.pops[opts.pop]?.tls_listen : undefined) ?? tls?.listen;
+  const tlsSockets = new Set<Socket>();
+  if (tls && tlsListenText) {
+    const resolvePath = opts.resolvePath ?? ((p: string) => p);
+    certificates = createTlsCertificates(
+      tls.certificates.map((c) => ({ cert: resolvePath(c.cert), key: resolvePath(c.key) })),
+      { log, watch: tls.watch, onChange: (set) => tlsServer?.setSecureContext({ cert: set.fallback.cert, key: set.fallback.key }) },
+    );
+    const fallback = certificates.current().fallback;
+    const secure = { cert: fallback.cert, key: fallback.key, SNICallback: certificates.sni };
+    const handler = createRequestHandler(context, 'https');
+    if (tls.http2) {
+      // One handler for both: the HTTP/2 compatibility API gives it request/response objects of the same shape.
+      const h2 = createSecureServer({ ...secure, allowHTTP1: true, settings: { maxHeaderListSize: edge.max_header_size } });
+      h2.on('request', handler as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void);
+      // An idle session (no stream for this long) is closed, as keepAliveTimeout does for HTTP/1.1.
+      h2.setTimeout(120_000);
+      tlsServer = h2;
+    } else {
+      tlsServer = createHttpsServer({ ...secure, ...httpOptions }, handler);
+    }
+    tlsServer.on('clientError', refuseBadRequest);
+    tlsServer.on('tlsClientError', (e: Error & { code?: string }) => log.debug({ code: e.code, err: e.message }, 'TLS handshake failed'));
+    tlsServer.on('connection', (s: Socket) => {
+      tlsSockets.add(s);
+      s.once('close', () => tlsSockets.delete(s));
+    });
+  }
   const ticker = setInterval(() => context.stats.tick(now()), 1000);
   ticker.unref();
 
+  function listenOn(srv: Server | Http2SecureServer | HttpsServer, text: string): Promise<{ host: string; port: number }> {
+    const at = parseListen(text);
+    return new Promise((resolve, reject) => {
+      srv.once('error', (e: Error) => reject(new GeocdnError('GEOCDN_LISTEN', `edge cannot listen on ${text}: ${e.message}`)));
+      srv.listen(at.port, at.host, () => {
+        const a = srv.address();
+        resolve(typeof a === 'object' && a ? { host: a.address, port: a.port } : at);
+      });
+    });
+  }
+
   return {
     server,
+    tlsServer,
+    certificates,
     context,
-    listen: async () => {
+    async listen() {
       // The disk index is rebuilt before the first request: cached objects are HITs from the start.
       await tiered?.disk.ready;
-      return new Promise((resolve, reject) => {
-        server.once('error', (e: Error) => reject(new GeocdnError('GEOCDN_LISTEN', `edge cannot listen on ${listenText}: ${e.message}`)));
-        server.listen(address.port, address.host, () => {
-          const a = server.address();
-          resolve(typeof a === 'object' && a ? { host: a.address, port: a.port } : address);
-        });
-      });
+      const plain = await listenOn(server, listenText);
+      if (!tlsServer || !tlsListenText) return plain;
+      return { ...plain, tls: await listenOn(tlsServer, tlsListenText) };
     },
     async close(): Promise<void> {
       clearInterval(ticker);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      certificates?.close();
+      const closing = [
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+      ];
+      if (tlsServer?.listening) {
+        const srv = tlsServer;
+        closing.push(new Promise<void>((resolve) => srv.close(() => resolve())));
+        for (const s of tlsSockets) s.destroy();
+      }
+      await Promise.all(closing);
       await context.origins.close();
       await tiered?.close();
     },

@@ -1,3 +1,4 @@
+import { normalizeAcceptEncoding } from './accept-encoding.js';
 import type { HeaderMap } from './freshness.js';
 
 export interface KeyRules {
@@ -47,7 +48,8 @@ export function varyNames(vary: string | undefined): string[] {
 
 /**
  * The secondary key (RFC 9111 §4.1): the request's values of the Vary fields,
- * whitespace-normalised so `gzip,br` and `gzip, br` select the same variant.
+ * whitespace-normalised so `gzip,br` and `gzip, br` select the same variant;
+ * Accept-Encoding reduced to the one coding served (br, gzip or identity).
  * Accept-Language is lower-cased too: language ranges are case-insensitive
  * (RFC 4647 §2). Its order is kept: servers pick the first of equal q-values.
  */
@@ -56,6 +58,10 @@ export function secondaryKey(names: readonly string[], headers: HeaderMap): stri
   let out = '';
   for (const n of names) {
     const v = headers[n];
+    if (n === 'accept-encoding') {
+      out += `\n${n}:${normalizeAcceptEncoding(v)}`;
+      continue;
+    }
     const text = v === undefined ? '' : typeof v === 'string' ? v : v.join(',');
     const normal = text.replace(/\s*,\s*/g, ',').trim();
     out += `\n${n}:${n === 'accept-language' ? normal.toLowerCase() : normal}`;

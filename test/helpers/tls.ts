@@ -1,0 +1,72 @@
+import { spawnSync } from 'node:child_process';
+import { type ClientHttp2Session, connect as h2connect } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { type PeerCertificate, connect as tlsConnect } from 'node:tls';
+import type { TestEdge } from './edge-harness.js';
+
+/** The HTTPS port of an edge started with `edge.tls`. */
+export function tlsPort(edge: TestEdge): number {
+  return (edge.tlsServer!.address() as AddressInfo).port;
+}
+
+/** Connects with a server name (SNI) and resolves with the certificate and protocol the edge chose. */
+export function handshake(port: number, servername: string | undefined, alpn?: string[]): Promise<{ cert: PeerCertificate; alpn: string | false }> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({ port, host: '127.0.0.1', servername, rejectUnauthorized: false, ALPNProtocols: alpn }, () => {
+      const cert = s.getPeerCertificate();
+      const proto = s.alpnProtocol ?? false;
+      s.end();
+      resolve({ cert, alpn: proto });
+    });
+    s.on('error', reject);
+  });
+}
+
+export interface H2Reply {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Buffer;
+}
+
+/** One HTTP/2 request on a session. */
+export function h2get(session: ClientHttp2Session, path: string, headers: Record<string, string> = {}, method = 'GET', body?: string): Promise<H2Reply> {
+  return new Promise((resolve, reject) => {
+    const req = session.request({ ':method': method, ':path': path, ':authority': 'www.example.test', ...headers }, { endStream: body === undefined });
+    let status = 0;
+    let h: Record<string, string | string[] | undefined> = {};
+    const chunks: Buffer[] = [];
+    req.on('response', (r) => {
+      status = Number(r[':status']);
+      h = r as Record<string, string | string[] | undefined>;
+    });
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve({ status, headers: h, body: Buffer.concat(chunks) }));
+    req.on('error', reject);
+    if (body !== undefined) req.end(body);
+  });
+}
+
+export function h2session(port: number, servername = 'www.example.test'): Promise<ClientHttp2Session> {
+  return new Promise((resolve, reject) => {
+    const s = h2connect(`https://127.0.0.1:${port}`, { servername, rejectUnauthorized: false });
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+/** Does the installed curl speak HTTP/2 (its `curl -V` features list HTTP2)? */
+export function curlHasHttp2(): boolean {
+  const r = spawnSync('curl', ['-V'], { encoding: 'utf8' });
+  return r.status === 0 && /^Features:.*\bHTTP2\b/m.test(r.stdout);
+}
+
+export const NO_CURL_HTTP2 = 'curl with HTTP/2 support is not installed (Debian: apt-get install curl)';
+
+/** Polls `cond` every 25 ms for up to 10 s. */
+export async function eventually(cond: () => Promise<boolean> | boolean, what: string): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
