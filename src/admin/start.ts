@@ -6,6 +6,9 @@ import { addLivenessRoute, addPopRoutes, type PopControl } from './pops.js';
 import { addPurgeRoute, type PurgeIssuer } from './purge.js';
 import { AdminRouter } from './router.js';
 import { AdminServer } from './server.js';
+import type { Registry } from 'prom-client';
+import { addMetricsRoute } from './metrics.js';
+import { addStatusRoute, type StatusSource } from './status.js';
 
 export interface AdminDeps {
   pops: PopControl;
@@ -16,6 +19,10 @@ export interface AdminDeps {
   env?: NodeJS.ProcessEnv;
   /** POST /v1/purge, when this node is on a cluster bus. */
   purge?: PurgeIssuer;
+  /** GET /metrics from this registry. */
+  metrics?: Registry;
+  /** GET /v1/status. */
+  status?: StatusSource;
 }
 
 /** The nameserver's admin API, or undefined when it is off (`listen: false`, or no token to check). */
@@ -32,6 +39,8 @@ export async function startAdminApi(section: AdminSection, deps: AdminDeps): Pro
   addLivenessRoute(router, node, now(), now);
   addPopRoutes(router, deps.pops, node, now);
   if (deps.purge) addPurgeRoute(router, deps.purge, node);
+  if (deps.metrics) addMetricsRoute(router, deps.metrics);
+  if (deps.status) addStatusRoute(router, node, now, deps.status);
   const server = await AdminServer.start({ listen: section.listen, token, router, logger: deps.logger });
   deps.logger.info({ url: server.url }, 'admin API listening');
   return server;

@@ -173,8 +173,8 @@ export function createRedisBus(options: RedisBusOptions): ClusterBus {
         .sort();
     },
 
-    async publishVersion(node, version) {
-      pendingVersions.set(node, JSON.stringify({ version, at: now() } satisfies NodeVersion));
+    async publishVersion(node, version, role) {
+      pendingVersions.set(node, JSON.stringify({ version, at: now(), ...(role ? { role } : {}) } satisfies NodeVersion));
       await connected(connectWaitMs);
       await flush();
     },

@@ -74,7 +74,9 @@ export const edgeSectionSchema = z
     /** Default listen address of an edge; a POP can override it under `pops`. */
     listen: listenAddress.default('127.0.0.1:8080'),
     /** Per-POP settings of the edge, keyed by the name given to `geocdn edge --pop`. */
-    pops: z.record(z.string(), z.object({ listen: listenAddress }).strict()).default({}),
+    pops: z.record(z.string(), z.object({ listen: listenAddress, admin: z.union([listenAddress, z.literal(false)]).optional() }).strict()).default({}),
+    /** The edge's admin API (liveness, status, /metrics; the `admin` section's token): off unless set here or per POP. */
+    admin: z.union([listenAddress, z.literal(false)]).default(false),
     /** Name in `Via` and `Cache-Status`; default `geocdn` (`geocdn-<pop>` when a POP is given). */
     name: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
     /** Memory tier size; LRU-evicted. */

@@ -50,13 +50,14 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
   const listenText = opts.listen ?? (opts.pop ? edge.pops[opts.pop]?.listen : undefined) ?? edge.listen;
   const address = parseListen(listenText);
   const t = edge.origin_timeouts;
+  const stats = createStats(now());
   const context: EdgeContext = {
     sites: buildSiteTable(config.sites, edge),
     store: opts.store ?? createMemoryStore(edge.memory_size, edge.max_object_size),
-    origins: createOriginClient({ connectMs: t.connect_ms, headersMs: t.headers_ms, bodyMs: t.body_ms }, edge.origin_connections, now),
+    origins: createOriginClient({ connectMs: t.connect_ms, headersMs: t.headers_ms, bodyMs: t.body_ms }, edge.origin_connections, now, (s) => stats.originLatency.observe(s)),
     collapser: new Collapser<FillHead>(),
     id: { name, via: `1.1 ${name}` },
-    stats: createStats(now()),
+    stats,
     log,
     now,
     heuristicMax: edge.heuristic_max_s,

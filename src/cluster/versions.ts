@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { BusStatus, ClusterBus, NodeRole, NodeVersion } from './bus.js';
+
+/** The config version of an edge: a hash of its config file(s) as loaded (a nameserver's also covers its zones' serials). */
+export function configVersion(paths: readonly string[]): string {
+  const hash = createHash('sha256');
+  for (const p of paths) hash.update(readFileSync(p)).update('\0');
+  return hash.digest('hex').slice(0, 12);
+}
+
+/** Version skew per role: more than one version among the nodes of a role. */
+export interface VersionSkew {
+  readonly nameservers: boolean;
+  readonly edges: boolean;
+  /** Per role, each version and the nodes that run it (only for roles with skew). */
+  readonly detail: Readonly<Partial<Record<NodeRole, Readonly<Record<string, readonly string[]>>>>>;
+}
+
+export function versionSkew(versions: Readonly<Record<string, NodeVersion>>): VersionSkew {
+  const byRole: Partial<Record<NodeRole, Record<string, string[]>>> = {};
+  for (const [node, v] of Object.entries(versions)) {
+    if (!v.role) continue;
+    const forRole = (byRole[v.role] ??= {});
+    (forRole[v.version] ??= []).push(node);
+  }
+  const skewed = (r: NodeRole): boolean => Object.keys(byRole[r] ?? {}).length > 1;
+  const detail: Partial<Record<NodeRole, Record<string, string[]>>> = {};
+  for (const r of ['nameserver', 'edge'] as const) if (skewed(r)) detail[r] = byRole[r]!;
+  return { nameservers: skewed('nameserver'), edges: skewed('edge'), detail };
+}
+
+/** This node as its status reports it. */
+export interface SelfVersion {
+  readonly node: string;
+  readonly role: NodeRole;
+  readonly version: string;
+  /** Wall-clock ms of the load that produced `version`. */
+  readonly loadedAt: number;
+}
+
+/** The `cluster` part of a node's admin status: the bus, every node's version as the bus knows them, and skew. */
+export interface ClusterStatusJson {
+  /** `null` without a bus (a single nameserver, an edge without `cluster.redis`). */
+  readonly bus: (BusStatus & { readonly node: string }) | null;
+  readonly versions: Readonly<Record<string, NodeVersion>>;
+  /** Why `versions` holds only this node (the bus is down or failed to answer). */
+  readonly versionsError?: string;
+  readonly skew: VersionSkew;
+}
+
+/** Never throws: a bus that is down is part of the answer, not a failure of it. */
+export async function clusterStatus(bus: ClusterBus | undefined, busNode: string | undefined, self: SelfVersion): Promise<ClusterStatusJson> {
+  const own: NodeVersion = { version: self.version, at: self.loadedAt, role: self.role };
+  let versions: Record<string, NodeVersion> = { [busNode ?? self.node]: own };
+  let versionsError: string | undefined;
+  const status = bus?.status();
+  if (bus && status) {
+    if (!status.connected) versionsError = `${status.kind} bus down`;
+    else {
+      try {
+        versions = { ...(await bus.versions()), [busNode ?? self.node]: own };
+      } catch (e) {
+        versionsError = (e as Error).message;
+      }
+    }
+  }
+  return {
+    bus: bus && status ? { ...status, node: busNode ?? self.node } : null,
+    versions,
+    ...(versionsError ? { versionsError } : {}),
+    skew: versionSkew(versions),
+  };
+}
