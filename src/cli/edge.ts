@@ -51,7 +51,7 @@ Examples:
     const edge = createEdgeServer({ config, log, pop: values.pop, listen: values.listen });
     const addr = await edge.listen();
     const loadedAt = Date.now();
-    const version = configVersion([values.config]);
+    const version = configVersion(config);
     const stats = edge.context.stats;
     const cluster = await attachEdgeToCluster(config.cluster, edge.context.store, values.pop, log, { version, onApplied: (lag) => stats.purgeLag.observe(lag) });
     log.info({ address: `${addr.host}:${addr.port}`, sites: Object.keys(config.sites), version }, 'edge listening');

@@ -1,11 +1,46 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { BusStatus, ClusterBus, NodeRole, NodeVersion } from './bus.js';
 
-/** The config version of an edge: a hash of its config file(s) as loaded (a nameserver's also covers its zones' serials). */
-export function configVersion(paths: readonly string[]): string {
-  const hash = createHash('sha256');
-  for (const p of paths) hash.update(readFileSync(p)).update('\0');
+/**
+ * Fields that differ from node to node of one cluster by design (its name, its
+ * state folder, the addresses it binds, its token): left out of the version,
+ * so nodes sharing a config with their own names in it do not look skewed.
+ */
+const NODE_LOCAL: readonly (readonly [string, string])[] = [
+  ['cluster', 'node'],
+  ['cluster', 'state_dir'],
+  ['dns', 'listen'],
+  ['admin', 'listen'],
+  ['admin', 'token'],
+];
+
+/** JSON with object keys sorted, so equal configs hash equally whatever the order they were written in. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** A zone as the version sees it: its origin, SOA serial and size. */
+export interface ZoneMark {
+  readonly origin: string;
+  readonly serial: number;
+  readonly names: number;
+}
+
+/**
+ * A node's config version: a hash of the loaded config (parsed, defaults
+ * filled in, node-local fields left out) and, on nameservers, each zone's
+ * origin, SOA serial and size. 12 hex digits.
+ */
+export function configVersion(config: object, zones: readonly ZoneMark[] = []): string {
+  const copy = structuredClone(config) as Record<string, Record<string, unknown> | undefined>;
+  for (const [section, field] of NODE_LOCAL) if (copy[section] && typeof copy[section] === 'object') delete copy[section]![field];
+  const hash = createHash('sha256').update(canonical(copy));
+  for (const z of zones) hash.update(`\n${z.origin}/${z.serial}/${z.names}`);
   return hash.digest('hex').slice(0, 12);
 }
 

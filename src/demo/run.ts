@@ -74,7 +74,7 @@ export async function startDemo(ports: DemoPorts, logger: Logger): Promise<Demo>
     }
     // One process: purges travel on an in-process memory bus from the admin API to every edge.
     const cluster: ClusterSetup = { bus: createMemoryBus({ maxLen: 10_000 }), node: 'demo', cursor: memoryCursor(), ackTimeoutMs: 2_000 };
-    const version = configVersion([configPath]);
+    const version = configVersion(config);
     for (const [i, pop] of Object.keys(config.edge.pops).entries()) {
       const ctx = edges[i].context;
       links.push(await linkEdge(cluster.bus, { node: `edge-${pop}`, cursor: memoryCursor(), store: ctx.store, onApplied: (lag) => ctx.stats.purgeLag.observe(lag) }));

@@ -18,7 +18,7 @@ import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
 import type { SelfVersion } from '../cluster/versions.js';
 import { createNodeRegistry } from '../metrics/registry.js';
-import { type NameserverView, nameserverStatus, registerNameserverMetrics } from './telemetry.js';
+import { type NameserverView, nameserverStatus, nameserverVersion, registerNameserverMetrics } from './telemetry.js';
 
 export type SnapshotBuilder = (loaded: LoadedConfig, health?: HealthView) => DnsSnapshot | Promise<DnsSnapshot>;
 
@@ -77,7 +77,7 @@ export class Nameserver {
     const purge = cluster ? { purge: clusterPurgeIssuer(cluster) } : {};
     const node = loaded.config.cluster?.node ?? cluster?.node ?? hostname();
     const wallNow = () => (options.clock ?? systemClock).now();
-    const running: SelfVersion = { node, role: 'nameserver', version: snapshot.version, loadedAt: Date.now() };
+    const running: SelfVersion = { node, role: 'nameserver', version: nameserverVersion(loaded, snapshot), loadedAt: Date.now() };
     const view: NameserverView = { responder, health, bus: cluster?.bus, busNode: cluster?.node, running, startedAt: Date.now() };
     const metrics = options.metrics ?? createNodeRegistry();
     registerNameserverMetrics(metrics, view);
@@ -92,7 +92,7 @@ export class Nameserver {
     ns.view = view;
     ns.publishVersion();
     if (loaded.config.dns.watch) ns.watchFiles();
-    logger.info({ listen: server.bound.udp, version: snapshot.version, zones: snapshot.zones.zones.map((z) => z.origin.toString()) }, 'nameserver started');
+    logger.info({ listen: server.bound.udp, version: running.version, zones: snapshot.zones.zones.map((z) => z.origin.toString()) }, 'nameserver started');
     return ns;
   }
 
@@ -104,9 +104,9 @@ export class Nameserver {
       this.health.configure(monitoredPops(snapshot.routing), monitorSettings(loaded.config));
       this.responder.swap(snapshot);
       this.loaded = loaded;
-      if (this.view) this.view.running = { ...this.view.running, version: snapshot.version, loadedAt: Date.now() };
+      if (this.view) this.view.running = { ...this.view.running, version: nameserverVersion(loaded, snapshot), loadedAt: Date.now() };
       this.publishVersion();
-      this.logger.info({ version: snapshot.version }, 'reloaded');
+      this.logger.info({ version: this.view?.running.version }, 'reloaded');
       if (this.loaded.config.dns.watch) this.watchFiles();
       return true;
     } catch (e) {

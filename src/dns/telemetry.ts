@@ -1,12 +1,24 @@
 import type { Registry } from 'prom-client';
 import type { ClusterBus } from '../cluster/bus.js';
-import { clusterStatus, type SelfVersion } from '../cluster/versions.js';
+import { clusterStatus, configVersion, type SelfVersion } from '../cluster/versions.js';
+import type { LoadedConfig } from '../config/load.js';
 import { rcodeToString } from './wire/constants.js';
 import type { HealthMonitor } from '../health/monitor.js';
 import { registerDnsMetrics } from '../metrics/dns.js';
 import { registerNodeMetrics } from '../metrics/node.js';
 import { registerPopMetrics } from '../metrics/pops.js';
-import type { Responder } from './responder.js';
+import type { DnsSnapshot, Responder } from './responder.js';
+
+/** The nameserver's config version: the config without its node-local fields, and each zone's serial and size. */
+export function nameserverVersion(loaded: LoadedConfig, snapshot: DnsSnapshot): string {
+  return configVersion(
+    loaded.config,
+    snapshot.zones.zones.map((z) => {
+      const soa = z.soa.data[0];
+      return { origin: z.origin.toString(), serial: soa?.kind === 'soa' ? soa.serial : 0, names: z.nodes.size };
+    }),
+  );
+}
 
 /** What the nameserver's metrics and status read: its responder, health view, bus and running version. */
 export interface NameserverView {
