@@ -14,7 +14,9 @@ import { newPurge } from '../src/cluster/purge.js';
 import { createLogger } from '../src/core/log.js';
 import { Nameserver } from '../src/dns/nameserver.js';
 import { Rcode, RRType } from '../src/dns/wire/constants.js';
-import { geoZone } from './fixtures/test-zone.js';
+import type { ClusterSetup } from '../src/cluster/create.js';
+import { createMemoryStore } from '../src/edge/cache/memory-store.js';
+import { exampleZone, geoZone } from './fixtures/test-zone.js';
 import { query } from './helpers/dns.js';
 import { fixed, get, startEdge, startOrigin, type TestEdge, type TestOrigin } from './helpers/edge-harness.js';
 import { writeGeoFixtures } from './helpers/geo-fixtures.js';
@@ -183,5 +185,27 @@ describe('GET /metrics on an edge: responses by cache status, origin latency, st
     assert.equal(status.edges[0].store.entries, 0);
     assert.equal(status.edges[0].statuses.HIT, 2);
     assert.deepEqual(status.cluster.bus, { kind: 'memory', connected: true, queued: 0, node: 'edge-eu-test' });
+  });
+});
+
+describe('GET /metrics on a nameserver that issues purges: each edge\'s ack latency', () => {
+  it('observes one ack per edge after POST /v1/purge', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geocdn-metrics-purge-'));
+    writeFileSync(join(dir, 'example.test.zone'), exampleZone);
+    writeFileSync(join(dir, 'geocdn.yaml'), `dns: { listen: ["127.0.0.1:0"], watch: false }\nzones:\n  - { origin: example.test, file: example.test.zone }\nadmin: { listen: "127.0.0.1:0", token: ${TOKEN} }\n`);
+    const cluster: ClusterSetup = { bus: createMemoryBus(), node: 'ns-p', cursor: memoryCursor(), ackTimeoutMs: 2000 };
+    const subs = await Promise.all(['edge-1', 'edge-2'].map((node) => linkEdge(cluster.bus, { node, cursor: memoryCursor(), store: createMemoryStore(1 << 20) })));
+    const ns = await Nameserver.start(join(dir, 'geocdn.yaml'), createLogger('test', 'silent'), undefined, undefined, { cluster });
+    try {
+      const res = await fetch(`${ns.admin!.url}/v1/purge`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: '{"all":true}' });
+      assert.equal(res.status, 200);
+      const m = await scrape(ns.admin!.url);
+      assert.equal(sample(m.samples, 'geocdn_purge_ack_seconds_count', { edge: 'edge-1' }), 1);
+      assert.equal(sample(m.samples, 'geocdn_purge_ack_seconds_count', { edge: 'edge-2' }), 1);
+      assert.equal(sample(m.samples, 'geocdn_cluster_purges_queued'), 0);
+    } finally {
+      await ns.stop();
+      for (const s of subs) await s.stop();
+    }
   });
 });

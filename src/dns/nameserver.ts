@@ -18,7 +18,7 @@ import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
 import type { SelfVersion } from '../cluster/versions.js';
 import { createNodeRegistry } from '../metrics/registry.js';
-import { type NameserverView, nameserverStatus, nameserverVersion, registerNameserverMetrics } from './telemetry.js';
+import { type NameserverView, nameserverStatus, nameserverVersion, observePurge, registerNameserverMetrics } from './telemetry.js';
 
 export type SnapshotBuilder = (loaded: LoadedConfig, health?: HealthView) => DnsSnapshot | Promise<DnsSnapshot>;
 
@@ -74,11 +74,12 @@ export class Nameserver {
     await server.start();
     // DNS answers even when the admin API cannot start (its port taken, say).
     const cluster = options.cluster ?? (loaded.config.cluster?.redis ? createCluster(loaded.config.cluster, (e) => logger.warn({ err: e }, 'cluster bus error (purges queue until it returns)')) : undefined);
-    const purge = cluster ? { purge: clusterPurgeIssuer(cluster) } : {};
     const node = loaded.config.cluster?.node ?? cluster?.node ?? hostname();
     const wallNow = () => (options.clock ?? systemClock).now();
     const running: SelfVersion = { node, role: 'nameserver', version: nameserverVersion(loaded, snapshot), loadedAt: Date.now() };
-    const view: NameserverView = { responder, health, bus: cluster?.bus, busNode: cluster?.node, running, startedAt: Date.now() };
+    const view: NameserverView = { responder, health, bus: cluster?.bus, busNode: cluster?.node, running, startedAt: Date.now(), purgeAcks: new Map() };
+    const issue = cluster && clusterPurgeIssuer(cluster);
+    const purge = issue ? { purge: async (...a: Parameters<typeof issue>) => observePurge(view, await issue(...a)) } : {};
     const metrics = options.metrics ?? createNodeRegistry();
     registerNameserverMetrics(metrics, view);
     const status = async () => ({ ...(await nameserverStatus(view, Date.now())), ...(await options.status?.()) });

@@ -1,4 +1,7 @@
 import type { Registry } from 'prom-client';
+import type { PurgeReport } from '../cluster/acks.js';
+import { createHistogram, type PlainHistogram } from '../core/histogram.js';
+import { registerPlainHistogram } from '../metrics/histogram.js';
 import type { ClusterBus } from '../cluster/bus.js';
 import { clusterStatus, configVersion, type SelfVersion } from '../cluster/versions.js';
 import type { LoadedConfig } from '../config/load.js';
@@ -29,12 +32,27 @@ export interface NameserverView {
   /** The running config's version; a reload replaces it. */
   running: SelfVersion;
   readonly startedAt: number;
+  /** Per edge node: seconds from issuing a purge here to that edge's ack (one clock: no skew between nodes). */
+  readonly purgeAcks: Map<string, PlainHistogram>;
+}
+
+/** Records each edge's ack latency of a purge this nameserver issued. */
+export function observePurge(v: NameserverView, report: PurgeReport): PurgeReport {
+  for (const a of report.applied) {
+    let h = v.purgeAcks.get(a.node);
+    if (!h) v.purgeAcks.set(a.node, (h = createHistogram()));
+    h.observe(a.latencyMs / 1000);
+  }
+  return report;
 }
 
 export function registerNameserverMetrics(registry: Registry, v: NameserverView): void {
   registerDnsMetrics(registry, () => v.responder.counters);
   registerPopMetrics(registry, v.health);
   registerNodeMetrics(registry, () => v.running, () => v.bus?.status());
+  registerPlainHistogram(registry, 'geocdn_purge_ack_seconds', 'Seconds from issuing a purge on this node to each edge acknowledging it applied it', () =>
+    [...v.purgeAcks].map(([edge, histogram]) => ({ labels: { edge }, histogram })),
+  );
 }
 
 /** The nameserver's part of GET /v1/status. */
