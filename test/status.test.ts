@@ -165,5 +165,10 @@ describe('geocdn status with Redis: versions over the bus, Redis down and queued
     const back = await status(ns.admin);
     assert.match(back.stdout, /cluster bus \(redis\) seen from ns-r .*: connected, 0 purge\(s\) queued/);
     assert.equal(row(back.stdout, 'edge-0')?.[2], 'aaaaaaaaaaaa');
+
+    // edge-1 stops: its version stays on the bus, but a stopped edge is no skew.
+    await edges.pop()!.stop();
+    await until('edge-1 to leave the live nodes', async () => /^edge-1\s+edge \(gone\)/m.test((await status(ns.admin)).stdout));
+    assert.doesNotMatch((await status(ns.admin)).stdout, /SKEW/);
   });
 });

@@ -11,6 +11,7 @@ export interface NodeStatusBody {
     bus: { kind: string; connected: boolean; queued: number; node: string } | null;
     versions: Record<string, NodeVersion>;
     versionsError?: string;
+    live?: string[];
   };
 }
 
@@ -53,10 +54,15 @@ export function mergeVersions(replies: readonly { admin: string; body: NodeStatu
 /** The versions table, the skew lines and the cluster bus lines of `geocdn status`. */
 export function clusterLines(replies: readonly { admin: string; body: NodeStatusBody }[], now: number, ago: (ms: number) => string): { table: string[][]; notes: string[] } {
   const rows = mergeVersions(replies);
+  // Edges that left the bus keep their version entry: shown as gone, left out of the skew.
+  const liveLists = replies.flatMap((r) => (r.body.cluster?.live ? [r.body.cluster.live] : []));
+  const live = liveLists.length > 0 ? new Set(liveLists.flat()) : undefined;
+  const gone = (r: VersionRow): boolean => r.role === 'edge' && live !== undefined && !live.has(r.node) && !replies.some((x) => x.body.node === r.node);
   const table = [['NODE', 'ROLE', 'VERSION', 'LOADED', 'REPORTED BY']];
-  for (const r of rows) table.push([r.node, r.role ?? '?', r.version, ago(now - r.at), [...r.seenBy].join(' ')]);
+  for (const r of rows) table.push([r.node, gone(r) ? 'edge (gone)' : (r.role ?? '?'), r.version, ago(now - r.at), [...r.seenBy].join(' ')]);
   const notes: string[] = [];
-  const skew = versionSkew(Object.fromEntries(rows.map((r) => [r.node, { version: r.version, at: r.at, ...(r.role ? { role: r.role } : {}) }])));
+  const current = rows.filter((r) => !gone(r));
+  const skew = versionSkew(Object.fromEntries(current.map((r) => [r.node, { version: r.version, at: r.at, ...(r.role ? { role: r.role } : {}) }])));
   for (const [role, label] of [['nameserver', 'nameservers'], ['edge', 'edges']] as const) {
     const detail = skew.detail[role];
     if (!detail) continue;

@@ -81,6 +81,8 @@ export interface ClusterStatusJson {
   readonly versions: Readonly<Record<string, NodeVersion>>;
   /** Why `versions` holds only this node (the bus is down or failed to answer). */
   readonly versionsError?: string;
+  /** Edges subscribed to the bus now (a stopped edge's version stays on the bus, but it is no longer live); absent when unknown. */
+  readonly live?: readonly string[];
   readonly skew: VersionSkew;
 }
 
@@ -89,21 +91,26 @@ export async function clusterStatus(bus: ClusterBus | undefined, busNode: string
   const own: NodeVersion = { version: self.version, at: self.loadedAt, role: self.role };
   let versions: Record<string, NodeVersion> = { [busNode ?? self.node]: own };
   let versionsError: string | undefined;
+  let live: string[] | undefined;
   const status = bus?.status();
   if (bus && status) {
     if (!status.connected) versionsError = `${status.kind} bus down`;
     else {
       try {
-        versions = { ...(await bus.versions()), [busNode ?? self.node]: own };
+        [versions, live] = await Promise.all([bus.versions().then((v) => ({ ...v, [busNode ?? self.node]: own })), bus.liveNodes()]);
       } catch (e) {
         versionsError = (e as Error).message;
       }
     }
   }
+  const liveSet = live && new Set(live);
+  // An edge that stopped keeps its entry on the bus; only live ones count towards skew.
+  const current = liveSet ? Object.fromEntries(Object.entries(versions).filter(([n, v]) => v.role !== 'edge' || liveSet.has(n))) : versions;
   return {
     bus: bus && status ? { ...status, node: busNode ?? self.node } : null,
     versions,
     ...(versionsError ? { versionsError } : {}),
-    skew: versionSkew(versions),
+    ...(live ? { live } : {}),
+    skew: versionSkew(current),
   };
 }
