@@ -11,6 +11,9 @@ import { addDashboardRoutes } from '../dashboard/routes.js';
 import type { HealthView } from '../health/view.js';
 import { ALL_UP } from '../health/view.js';
 import type { GeoRouting } from '../routing/types.js';
+import type { Registry } from 'prom-client';
+import { addMetricsRoute } from './metrics.js';
+import { addStatusRoute, type StatusSource } from './status.js';
 
 export interface AdminDeps {
   pops: PopControl;
@@ -25,6 +28,10 @@ export interface AdminDeps {
   routing?: () => GeoRouting | undefined;
   /** The health the answers read (the same monitor as `pops`). */
   health?: HealthView;
+  /** GET /metrics from this registry. */
+  metrics?: Registry;
+  /** GET /v1/status. */
+  status?: StatusSource;
 }
 
 /** The nameserver's admin API, or undefined when it is off (`listen: false`, or no token to check). */
@@ -43,6 +50,8 @@ export async function startAdminApi(section: AdminSection, deps: AdminDeps): Pro
   const purges = new PurgeHistory();
   if (deps.purge) addPurgeRoute(router, recordingIssuer(deps.purge, purges, now), node);
   addDashboardRoutes(router, { pops: deps.pops, routing: deps.routing ?? (() => undefined), health: deps.health ?? ALL_UP, purges, node, now });
+  if (deps.metrics) addMetricsRoute(router, deps.metrics);
+  if (deps.status) addStatusRoute(router, node, now, deps.status);
   const server = await AdminServer.start({ listen: section.listen, token, router, logger: deps.logger });
   deps.logger.info({ url: server.url, dashboard: `${server.url}/dashboard` }, 'admin API listening');
   return server;

@@ -1,13 +1,19 @@
+import { hostname } from 'node:os';
+import { adminToken, TOKEN_ENV } from '../admin/client.js';
+import { startEdgeAdmin } from '../admin/edge-admin.js';
+import type { AdminServer } from '../admin/server.js';
 import { attachEdgeToCluster } from '../cluster/attach-edge.js';
+import { configVersion } from '../cluster/versions.js';
 import { loadConfig } from '../config/load.js';
-import { createLogger } from '../core/log.js';
+import type { AdminSection } from '../config/health-schema.js';
+import { createLogger, type Logger } from '../core/log.js';
 import { createEdgeServer } from '../edge/server.js';
 import { type Command, parseOptions } from './command.js';
 
 export const edgeCommand: Command = {
   name: 'edge',
   summary: 'run the caching reverse proxy of one POP',
-  help: `Usage: geocdn edge --config FILE [--pop NAME] [--listen ADDR]
+  help: `Usage: geocdn edge --config FILE [--pop NAME] [--listen ADDR] [--admin ADDR]
 
 Runs the caching HTTP/1.1 reverse proxy for the sites of FILE. It answers only
 the configured sites (by Host; other hosts get 421) and never proxies elsewhere.
@@ -21,18 +27,23 @@ Options:
   -p, --pop NAME      this POP's name: picks edge.pops.NAME and names the cache
                       in Via / Cache-Status (geocdn-NAME)
   -l, --listen ADDR   listen address, e.g. 127.0.0.1:8080 or [::1]:8080
+  -a, --admin ADDR    admin API address (GET /v1/live, /v1/status, /metrics with
+                      the admin token); default edge.pops.NAME.admin, edge.admin
+                      (off unless set)
 
 Health: GET /.well-known/geocdn/health on any Host (edge.health_path).
 
 Examples:
   geocdn edge --config examples/demo.yaml --pop eu-milan
   geocdn edge -c geocdn.yaml -l 0.0.0.0:80
+  geocdn edge -c geocdn.yaml --pop eu-milan --admin 127.0.0.1:9101
   curl -sI -H 'Host: www.example.test' http://127.0.0.1:8080/`,
   async run(argv) {
     const { values } = parseOptions(argv, {
       config: { type: 'string', short: 'c' },
       pop: { type: 'string', short: 'p' },
       listen: { type: 'string', short: 'l' },
+      admin: { type: 'string', short: 'a' },
     });
     if (!values.config) {
       console.error('GEOCDN_USAGE: --config FILE is required (see geocdn edge --help)');
@@ -42,13 +53,45 @@ Examples:
     const log = createLogger(values.pop ? `edge-${values.pop}` : 'edge');
     const edge = createEdgeServer({ config, log, pop: values.pop, listen: values.listen, resolvePath });
     const addr = await edge.listen();
-    const cluster = await attachEdgeToCluster(config.cluster, edge.context.store, values.pop, log);
-    log.info({ address: `${addr.host}:${addr.port}`, tls: addr.tls ? `${addr.tls.host}:${addr.tls.port}` : undefined, sites: Object.keys(config.sites) }, 'edge listening');
+    const loadedAt = Date.now();
+    const version = configVersion(config);
+    const stats = edge.context.stats;
+    const cluster = await attachEdgeToCluster(config.cluster, edge.context.store, values.pop, log, { version, onApplied: (lag) => stats.purgeLag.observe(lag) });
+    log.info({ address: `${addr.host}:${addr.port}`, tls: addr.tls ? `${addr.tls.host}:${addr.tls.port}` : undefined, sites: Object.keys(config.sites), version }, 'edge listening');
+    const admin = await startAdmin(values.admin ?? (values.pop ? config.edge.pops[values.pop]?.admin : undefined) ?? config.edge.admin, config.admin, log, async (listen, token) =>
+      startEdgeAdmin({
+        listen,
+        token,
+        edge: edge.context,
+        self: { node: cluster?.node ?? config.cluster?.node ?? (values.pop ? `edge-${values.pop}` : `edge-${hostname()}`), role: 'edge', version, loadedAt },
+        ...(cluster ? { cluster } : {}),
+        logger: log,
+      }),
+    );
     await new Promise<void>((resolve) => {
-      const stop = (): void => void Promise.all([edge.close(), cluster?.stop()]).then(() => resolve());
+      const stop = (): void => void Promise.all([admin?.stop(), edge.close(), cluster?.stop()]).then(() => resolve());
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
     return 0;
   },
 };
+
+/** The edge's admin API when an address is set and a token exists (the admin section's rules); the edge serves without it either way. */
+async function startAdmin(
+  listen: string | false,
+  section: AdminSection,
+  log: Logger,
+  start: (listen: string, token: string) => Promise<AdminServer>,
+): Promise<AdminServer | undefined> {
+  if (listen === false) return undefined;
+  const token = adminToken(section);
+  if (!token) {
+    log.warn(`edge admin API off: no token (set ${TOKEN_ENV} or admin.token)`);
+    return undefined;
+  }
+  return start(listen, token).catch((e: unknown) => {
+    log.error({ err: e }, 'edge admin API not started');
+    return undefined;
+  });
+}

@@ -1,6 +1,7 @@
 import { adminCall } from '../admin/client.js';
 import { type Command, parseOptions } from './command.js';
 import { adminTargets } from './drain.js';
+import { clusterLines, type NodeStatusBody } from './status-cluster.js';
 
 interface PopRow {
   name: string;
@@ -21,12 +22,19 @@ probes the edges on its own, so views can differ) and prints one table row
 per POP and nameserver: state, since when and why, load against capacity,
 the share shed to other POPs, and the last probe.
 
+Then every node's config version (each node's own, and those published on
+the cluster bus by the other nameservers and edges), with a VERSION SKEW line
+when nameservers (or edges) run different configs, and the cluster bus as
+each node sees it: connected, or Redis DOWN with the purges queued locally
+until it returns. An edge's admin API (edge.admin) can be given with --admin.
+
 Options:
   -c, --config FILE   the geocdn config (for the admin URLs and token)
-  -a, --admin URL     a nameserver's admin API (repeatable); default from the config
+  -a, --admin URL     a node's admin API (repeatable); default from the config
       --json          print the raw answers
 
-Exit status 0 when every nameserver answered, 1 otherwise.
+Exit status 0 when every node answered, 1 otherwise (skew and a bus that is
+down are reported, not failures: DNS keeps answering).
 
 Examples:
   geocdn status -c /etc/geocdn/geocdn.yaml
@@ -38,20 +46,41 @@ Examples:
       json: { type: 'boolean' },
     });
     const { urls, token } = adminTargets(values.config, values.admin ?? []);
-    const replies = await Promise.all(urls.map((u) => adminCall(u, 'GET', '/v1/pops', token)));
+    const [replies, statuses] = await Promise.all([
+      Promise.all(urls.map((u) => adminCall(u, 'GET', '/v1/pops', token))),
+      Promise.all(urls.map((u) => adminCall(u, 'GET', '/v1/status', token))),
+    ]);
+    // An edge's admin API has no POPs to show; a node older than /v1/status has no versions.
+    const isEdge = (i: number): boolean => {
+      const s = statuses[i]!;
+      return s.ok && s.body.role === 'edge';
+    };
+    const failed = replies.map((r, i) => !r.ok && !isEdge(i));
     if (values.json) {
-      console.log(JSON.stringify(replies.map((r, i) => (r.ok ? { admin: urls[i], ...r.body } : { admin: urls[i], error: r.error })), null, 2));
-      return replies.every((r) => r.ok) ? 0 : 1;
+      const one = (i: number) => {
+        const r = replies[i]!;
+        const s = statuses[i]!;
+        return { admin: urls[i], ...(r.ok ? r.body : isEdge(i) ? {} : { error: r.error }), ...(s.ok ? { status: s.body } : {}) };
+      };
+      console.log(JSON.stringify(urls.map((_, i) => one(i)), null, 2));
+      return failed.some(Boolean) ? 1 : 0;
     }
     const rows: string[][] = [['POP', 'NAMESERVER', 'STATE', 'SINCE', 'LOAD', 'SHED', 'LAST PROBE', 'WHY']];
     const errors: string[] = [];
     replies.forEach((r, i) => {
-      if (!r.ok) return void errors.push(`${urls[i]}  ${r.error}`);
+      if (!r.ok) return void (failed[i] && errors.push(`${urls[i]}  ${r.error}`));
       const now = Date.parse(String(r.body.time));
       for (const p of r.body.pops as PopRow[]) rows.push(statusRow(p, hostOf(urls[i]!), now));
     });
     rows.sort((a, b) => (a === rows[0] ? -1 : b === rows[0] ? 1 : a[0]!.localeCompare(b[0]!) || a[1]!.localeCompare(b[1]!)));
     if (rows.length > 1) console.log(table(rows));
+    const reported = statuses.flatMap((s, i) => (s.ok ? [{ admin: hostOf(urls[i]!), body: s.body as unknown as NodeStatusBody }] : []));
+    if (reported.length > 0) {
+      const cluster = clusterLines(reported, Date.now(), ago);
+      if (rows.length > 1) console.log('');
+      if (cluster.table.length > 1) console.log(table(cluster.table));
+      for (const n of cluster.notes) console.log(n);
+    }
     for (const e of errors) console.error(e);
     return errors.length === 0 ? 0 : 1;
   },

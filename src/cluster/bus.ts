@@ -7,10 +7,15 @@ export interface PurgeAck {
   readonly node: string;
 }
 
+/** What a node is, for version skew: nameservers are compared with nameservers, edges with edges. */
+export type NodeRole = 'nameserver' | 'edge';
+
 export interface NodeVersion {
   readonly version: string;
   /** Wall-clock ms when the node last reported it. */
   readonly at: number;
+  /** Absent in reports from nodes older than roles. */
+  readonly role?: NodeRole;
 }
 
 export interface SubscribeOptions {
@@ -50,7 +55,8 @@ export interface ClusterBus {
   onAck(listener: (ack: PurgeAck) => void): Promise<() => void>;
   /** Nodes with a live subscription (an edge that stopped or died drops out). */
   liveNodes(): Promise<string[]>;
-  publishVersion(node: string, version: string): Promise<void>;
+  /** Records the config version `node` runs (at start and on each reload); a Redis bus keeps it until Redis returns. */
+  publishVersion(node: string, version: string, role?: NodeRole): Promise<void>;
   versions(): Promise<Record<string, NodeVersion>>;
   status(): BusStatus;
   close(): Promise<void>;

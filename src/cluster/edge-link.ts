@@ -10,6 +10,8 @@ export interface EdgeLinkOptions {
   readonly store: CacheStore;
   readonly now?: () => number;
   readonly onError?: (e: unknown) => void;
+  /** Called after each purge is applied, with the seconds since the issuer issued it (its clock against ours). */
+  readonly onApplied?: (lagSeconds: number) => void;
 }
 
 /**
@@ -24,6 +26,7 @@ export function linkEdge(bus: ClusterBus, o: EdgeLinkOptions): Promise<Subscript
     cursor: o.cursor,
     async onPurge(purge) {
       await applyPurge(o.store, purge, now());
+      o.onApplied?.(Math.max(0, now() - purge.issuedAt) / 1000);
     },
     async onGap() {
       await applyPurge(o.store, { target: { kind: 'all' }, soft: true }, now());

@@ -87,8 +87,8 @@ export function createMemoryBus(options: MemoryBusOptions = {}): ClusterBus {
     async liveNodes() {
       return [...live.keys()].sort();
     },
-    async publishVersion(node, version) {
-      versions.set(node, { version, at: now() });
+    async publishVersion(node, version, role) {
+      versions.set(node, { version, at: now(), ...(role ? { role } : {}) });
     },
     async versions() {
       return Object.fromEntries(versions);

@@ -39,6 +39,8 @@ export function createRedisBus(options: RedisBusOptions): ClusterBus {
   const connections = new Set<Redis>([cmd]);
   const queue: string[] = [];
   const pendingVersions = new Map<string, string>();
+  /** Every version this process published: written again on each reconnect, so a Redis restarted empty learns them back. */
+  const publishedVersions = new Map<string, string>();
   let flushing: Promise<void> | undefined;
 
   async function flushOnce(): Promise<void> {
@@ -70,6 +72,7 @@ export function createRedisBus(options: RedisBusOptions): ClusterBus {
   }
   let everReady = false;
   cmd.on('ready', () => {
+    if (everReady) for (const [node, json] of publishedVersions) if (!pendingVersions.has(node)) pendingVersions.set(node, json);
     everReady = true;
     void flush();
   });
@@ -154,8 +157,14 @@ export function createRedisBus(options: RedisBusOptions): ClusterBus {
 
     async onAck(listener) {
       ackListeners.add(listener);
+      const sub = (ackSub ??= subscribeAcks());
+      if (everReady && cmd.status !== 'ready') {
+        // Redis is down: no ack can come, and the subscription completes only when it returns. Do not wait for it.
+        sub.catch(onError);
+        return () => ackListeners.delete(listener);
+      }
       try {
-        await (ackSub ??= subscribeAcks());
+        await sub;
       } catch (e) {
         ackListeners.delete(listener);
         throw e;
@@ -173,8 +182,10 @@ export function createRedisBus(options: RedisBusOptions): ClusterBus {
         .sort();
     },
 
-    async publishVersion(node, version) {
-      pendingVersions.set(node, JSON.stringify({ version, at: now() } satisfies NodeVersion));
+    async publishVersion(node, version, role) {
+      const json = JSON.stringify({ version, at: now(), ...(role ? { role } : {}) } satisfies NodeVersion);
+      pendingVersions.set(node, json);
+      publishedVersions.set(node, json);
       await connected(connectWaitMs);
       await flush();
     },

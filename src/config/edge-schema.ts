@@ -145,10 +145,14 @@ export const edgeSectionSchema = z
     /** Default listen address of an edge; a POP can override it under `pops`. */
     listen: listenAddress.default('127.0.0.1:8080'),
     /** Per-POP settings of the edge, keyed by the name given to `geocdn edge --pop`. */
-    pops: z.record(z.string(), z.object({ listen: listenAddress, tls_listen: listenAddress.optional() }).strict()).default({}),
+    pops: z
+      .record(z.string(), z.object({ listen: listenAddress, tls_listen: listenAddress.optional(), admin: z.union([listenAddress, z.literal(false)]).optional() }).strict())
+      .default({}),
     /** HTTPS (SNI, HTTP/2 with HTTP/1.1 fallback); absent: plain HTTP only. */
     tls: tlsSection.optional(),
     compression: compressionSection.default(compressionSection.parse({})),
+    /** The edge's admin API (liveness, status, /metrics; the `admin` section's token): off unless set here or per POP. */
+    admin: z.union([listenAddress, z.literal(false)]).default(false),
     /** Name in `Via` and `Cache-Status`; default `geocdn` (`geocdn-<pop>` when a POP is given). */
     name: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
     /** Memory tier size; LRU-evicted. */

@@ -12,6 +12,10 @@ import { Nameserver } from '../dns/nameserver.js';
 import { createEdgeServer, type EdgeServer } from '../edge/server.js';
 import { selfSignedCertificate, writePemPair } from './certificate.js';
 import { type DemoOrigin, startDemoOrigin } from './origin.js';
+import { edgeStatusJson } from '../admin/edge-admin.js';
+import { configVersion } from '../cluster/versions.js';
+import { registerEdgeMetrics } from '../metrics/edge.js';
+import { createNodeRegistry } from '../metrics/registry.js';
 
 export const demoConfigPath = join(packageRoot(), 'examples', 'demo.yaml');
 
@@ -79,10 +83,17 @@ export async function startDemo(ports: DemoPorts, logger: Logger): Promise<Demo>
     }
     // One process: purges travel on an in-process memory bus from the admin API to every edge.
     const cluster: ClusterSetup = { bus: createMemoryBus({ maxLen: 10_000 }), node: 'demo', cursor: memoryCursor(), ackTimeoutMs: 2_000 };
+    const version = configVersion(config);
     for (const [i, pop] of Object.keys(config.edge.pops).entries()) {
-      links.push(await linkEdge(cluster.bus, { node: `edge-${pop}`, cursor: memoryCursor(), store: edges[i].context.store }));
+      const ctx = edges[i].context;
+      links.push(await linkEdge(cluster.bus, { node: `edge-${pop}`, cursor: memoryCursor(), store: ctx.store, onApplied: (lag) => ctx.stats.purgeLag.observe(lag) }));
+      await cluster.bus.publishVersion(`edge-${pop}`, version, 'edge');
     }
-    const nameserver = await Nameserver.start(configPath, logger.child({ node: 'dns' }), undefined, undefined, { cluster });
+    // The edges share the nameserver's admin API: one /metrics (series labelled by POP) and one status listing them.
+    const metrics = createNodeRegistry();
+    registerEdgeMetrics(metrics, () => edges.map((e) => e.context));
+    const status = () => ({ edges: edges.map((e) => edgeStatusJson(e.context)) });
+    const nameserver = await Nameserver.start(configPath, logger.child({ node: 'dns' }), undefined, undefined, { cluster, metrics, status });
     return {
       ports,
       configPath,

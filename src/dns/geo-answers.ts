@@ -108,6 +108,12 @@ export function geoAnswerSource(routing: GeoRouting, health: HealthView = ALL_UP
       // The TXT names the client's own address: it holds for exactly the subnet asked about.
       return { rrset, scopePrefix: client.sourcePrefix };
     },
+    label(service, v) {
+      if (v < 0) return { service: service.name, pop: '' };
+      const hi = Math.floor(v / 2 ** 31);
+      const kind = Math.floor(hi / 65536);
+      return { service: service.name, pop: kind === VARIANT_LAST_RESORT ? 'last-resort' : (routing.pops[hi % 65536]?.name ?? '?') };
+    },
   };
 }
 

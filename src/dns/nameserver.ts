@@ -15,6 +15,11 @@ import { HealthMonitor } from '../health/monitor.js';
 import type { Prober } from '../health/probe.js';
 import { monitoredPops, monitorSettings } from '../health/setup.js';
 import type { HealthView } from '../health/view.js';
+import { hostname } from 'node:os';
+import type { Registry } from 'prom-client';
+import type { SelfVersion } from '../cluster/versions.js';
+import { createNodeRegistry } from '../metrics/registry.js';
+import { type NameserverView, nameserverStatus, nameserverVersion, observePurge, registerNameserverMetrics } from './telemetry.js';
 
 export type SnapshotBuilder = (loaded: LoadedConfig, health?: HealthView, logger?: Logger) => DnsSnapshot | Promise<DnsSnapshot>;
 
@@ -24,6 +29,10 @@ export interface NameserverOptions {
   prober?: Prober;
   /** The cluster bus purges go out on; default: the one `cluster` names (Redis), none without it. */
   cluster?: ClusterSetup;
+  /** The registry /metrics serves; the demo passes one that already holds its edges. Default: a new one for this node. */
+  metrics?: Registry;
+  /** More of GET /v1/status (the demo's edges). */
+  status?: () => Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
 /**
@@ -36,6 +45,9 @@ export class Nameserver {
   private reloadTimer: NodeJS.Timeout | undefined;
   /** A bus this nameserver opened itself, closed when it stops. */
   private ownedCluster: ClusterSetup | undefined;
+  private cluster: ClusterSetup | undefined;
+  /** What metrics and status read, the running config's version among it (published on the bus too). */
+  private view: NameserverView | undefined;
 
   private constructor(
     readonly configPath: string,
@@ -65,15 +77,26 @@ export class Nameserver {
     await server.start();
     // DNS answers even when the admin API cannot start (its port taken, say).
     const cluster = options.cluster ?? (loaded.config.cluster?.redis ? createCluster(loaded.config.cluster, (e) => logger.warn({ err: e }, 'cluster bus error (purges queue until it returns)')) : undefined);
-    const purge = cluster ? { purge: clusterPurgeIssuer(cluster) } : {};
-    const admin = await startAdminApi(loaded.config.admin, { pops: health, health, routing: () => responder.current.routing, logger, now: () => (options.clock ?? systemClock).now(), ...purge }).catch((e: unknown) => {
+    const node = loaded.config.cluster?.node ?? cluster?.node ?? hostname();
+    const wallNow = () => (options.clock ?? systemClock).now();
+    const running: SelfVersion = { node, role: 'nameserver', version: nameserverVersion(loaded, snapshot), loadedAt: Date.now() };
+    const view: NameserverView = { responder, health, bus: cluster?.bus, busNode: cluster?.node, running, startedAt: Date.now(), purgeAcks: new Map() };
+    const issue = cluster && clusterPurgeIssuer(cluster);
+    const purge = issue ? { purge: async (...a: Parameters<typeof issue>) => observePurge(view, await issue(...a)) } : {};
+    const metrics = options.metrics ?? createNodeRegistry();
+    registerNameserverMetrics(metrics, view);
+    const status = async () => ({ ...(await nameserverStatus(view, Date.now())), ...(await options.status?.()) });
+    const admin = await startAdminApi(loaded.config.admin, { pops: health, health, routing: () => responder.current.routing, logger, now: wallNow, node, metrics, status, ...purge }).catch((e: unknown) => {
       logger.error({ err: e }, 'admin API not started');
       return undefined;
     });
     const ns = new Nameserver(loaded.path, loaded, responder, server, logger, build, health, admin);
     if (!options.cluster) ns.ownedCluster = cluster;
+    ns.cluster = cluster;
+    ns.view = view;
+    ns.publishVersion();
     if (loaded.config.dns.watch) ns.watchFiles();
-    logger.info({ listen: server.bound.udp, version: snapshot.version, zones: snapshot.zones.zones.map((z) => z.origin.toString()) }, 'nameserver started');
+    logger.info({ listen: server.bound.udp, version: running.version, zones: snapshot.zones.zones.map((z) => z.origin.toString()) }, 'nameserver started');
     return ns;
   }
 
@@ -87,7 +110,9 @@ export class Nameserver {
       this.health.configure(monitoredPops(snapshot.routing), monitorSettings(loaded.config));
       this.responder.swap(snapshot);
       this.loaded = loaded;
-      this.logger.info({ version: snapshot.version }, 'reloaded');
+      if (this.view) this.view.running = { ...this.view.running, version: nameserverVersion(loaded, snapshot), loadedAt: Date.now() };
+      this.publishVersion();
+      this.logger.info({ version: this.view?.running.version }, 'reloaded');
       if (this.loaded.config.dns.watch) this.watchFiles();
       return true;
     } catch (e) {
@@ -95,6 +120,18 @@ export class Nameserver {
       this.logger.error({ errors }, 'reload refused; still serving the previous configuration');
       return false;
     }
+  }
+
+  /** The running config's version, and when it was loaded. */
+  get version(): SelfVersion | undefined {
+    return this.view?.running;
+  }
+
+  /** Tells the cluster which config version runs here; a Redis bus that is down keeps it until it returns. */
+  private publishVersion(): void {
+    const c = this.cluster;
+    if (!c || !this.view) return;
+    c.bus.publishVersion(c.node, this.view.running.version, 'nameserver').catch((e: unknown) => this.logger.warn({ err: e }, 'config version not published on the cluster bus'));
   }
 
   /** Watches the folders of the config and zone files (editors replace files by rename). */

@@ -1,6 +1,7 @@
 import { type ClientAddress, clientFromText, unmapIpv4 } from '../geo/address.js';
 import type { GeoRouting } from '../routing/types.js';
 import { type AnswerSections, appendOpt, optLength, writeAnswer } from './answer-writer.js';
+import { type GeoLabel, QueryCounters } from './counters.js';
 import { Rcode, RRClass, RRType } from './wire/constants.js';
 import type { Edns } from './wire/edns.js';
 import { clientSubnetAddress } from './wire/edns.js';
@@ -20,6 +21,8 @@ export interface GeoAnswerSource<S> {
   answer(service: S, qtype: number, client: ClientAddress): { rrset: RRset | undefined; scopePrefix: number; variant: number };
   /** The director's TXT record for this client. */
   directorTxt(service: S, client: ClientAddress): { rrset: RRset; scopePrefix: number };
+  /** What answers of this service and variant are counted under (variant -1: the director's TXT). */
+  label?(service: S, variant: number): GeoLabel;
 }
 
 /** One immutable view of everything the nameserver answers from; a reload swaps it whole. */
@@ -55,6 +58,8 @@ export class Responder {
   private cache = new Map<string, CacheEntry>();
   private readonly writer = new MessageWriter();
   private readonly maxUdpPayload: number;
+  /** Answers per RCODE and per geo service and POP; the server counts every answer, the responder names the geo ones. */
+  readonly counters = new QueryCounters();
 
   constructor(snapshot: DnsSnapshot, options: { maxUdpPayload: number }) {
     this.snapshot = snapshot;
@@ -65,6 +70,7 @@ export class Responder {
   swap(snapshot: DnsSnapshot): void {
     this.snapshot = snapshot;
     this.cache = new Map();
+    this.counters.retire();
   }
 
   get current(): DnsSnapshot {
@@ -77,7 +83,10 @@ export class Responder {
     if (parsed.kind === 'error') return headerOnly(packet, parsed.id, parsed.flags, parsed.rcode, parsed.questionEnd);
     const q = parsed.query;
     const edns = q.edns;
-    if (edns && edns.version > 0) return this.finish(headerOnly(packet, q.id, q.flags, 0, q.questionEnd), q, Rcode.BADVERS, 0);
+    if (edns && edns.version > 0) {
+      this.counters.badvers++;
+      return this.finish(headerOnly(packet, q.id, q.flags, 0, q.questionEnd), q, Rcode.BADVERS, 0);
+    }
     if (q.qclass !== RRClass.IN && q.qclass !== RRClass.ANY) return this.finish(headerOnly(packet, q.id, q.flags, Rcode.REFUSED, q.questionEnd), q, 0, 0);
     if (isMetaType(q.qtype)) {
       const rcode = q.qtype === RRType.AXFR || q.qtype === RRType.IXFR ? Rcode.REFUSED : Rcode.FORMERR;
@@ -114,6 +123,7 @@ export class Responder {
     const geo = this.snapshot.geo!;
     const client = clientAddress(q.edns, from);
     const choice = geo.answer(entry.service, entry.qtype, client);
+    this.counters.geoAnswered(entry.service, choice.variant, geo);
     let bytes = entry.variants.get(choice.variant);
     // The sections are only needed to build a new variant or to cut one that is too big.
     const sections = () => this.geoSections(entry, choice.rrset);
@@ -135,6 +145,7 @@ export class Responder {
 
   private directorTxt(service: unknown, q: Query, qname: Name, from: Transport, limit: number): Buffer {
     const { rrset, scopePrefix } = this.snapshot.geo!.directorTxt(service, clientAddress(q.edns, from));
+    this.counters.geoAnswered(service, -1, this.snapshot.geo);
     const sections: AnswerSections = { rcode: 0, aa: true, answer: [{ ...rrset, name: qname }], authority: [], additional: [], glueRequired: false };
     writeAnswer(this.writer, q, qname, sections, 65535);
     return this.emit(this.writer.finish(), q, limit, scopePrefix, () => sections);

@@ -78,6 +78,7 @@ export class DnsServer {
       this.options.logger.error({ err: e }, 'query failed');
       return;
     }
+    this.responder.counters.answered(answer);
     if (answer) socket.send(answer, rinfo.port, rinfo.address);
   }
 
@@ -117,6 +118,7 @@ export class DnsServer {
         } catch (e) {
           this.options.logger.error({ err: e }, 'query failed');
         }
+        this.responder.counters.answered(answer);
         if (!answer) {
           // Nothing sensible to say (not a query): end the conversation rather than leave it hanging.
           if (out.length) conn.write(Buffer.concat(out));

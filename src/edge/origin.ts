@@ -51,7 +51,13 @@ export interface OriginClient {
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'ETIMEDOUT']);
 
 /** One keep-alive undici Pool per origin; the clock is injected for the request/response times. */
-export function createOriginClient(timeouts: OriginTimeouts, connections: number, now: () => number = Date.now): OriginClient {
+export function createOriginClient(
+  timeouts: OriginTimeouts,
+  connections: number,
+  now: () => number = Date.now,
+  /** Seconds from request to response head, for each head received (metrics). */
+  onHead?: (seconds: number) => void,
+): OriginClient {
   const pools = new Map<string, Pool>();
   const health = new Map<string, { failures: number; lastError: string | undefined; seen: boolean }>();
 
@@ -84,6 +90,7 @@ export function createOriginClient(timeouts: OriginTimeouts, connections: number
   return {
     async request(origin: string, req: OriginRequest): Promise<OriginResponse> {
       const requestTime = now();
+      const started = onHead ? performance.now() : 0;
       try {
         const r = await poolFor(origin).request({
           method: req.method as 'GET',
@@ -92,6 +99,7 @@ export function createOriginClient(timeouts: OriginTimeouts, connections: number
           body: req.body ?? null,
         });
         record(origin, r.statusCode >= 500 ? `status ${r.statusCode}` : undefined);
+        onHead?.((performance.now() - started) / 1000);
         return { status: r.statusCode, headers: r.headers, body: r.body, requestTime, responseTime: now() };
       } catch (e) {
         const err = e as Error & { code?: string };

@@ -63,6 +63,7 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
   const listenText = opts.listen ?? (opts.pop ? edge.pops[opts.pop]?.listen : undefined) ?? edge.listen;
   parseListen(listenText); // a bad address fails here, before anything listens
   const t = edge.origin_timeouts;
+  const stats = createStats(now());
   const memory = (): CacheStore => createMemoryStore(edge.memory_size, edge.max_object_size);
   const tiered =
     !opts.store && edge.disk
@@ -71,10 +72,10 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
   const context: EdgeContext = {
     sites: buildSiteTable(config.sites, edge),
     store: opts.store ?? tiered ?? memory(),
-    origins: createOriginClient({ connectMs: t.connect_ms, headersMs: t.headers_ms, bodyMs: t.body_ms }, edge.origin_connections, now),
+    origins: createOriginClient({ connectMs: t.connect_ms, headersMs: t.headers_ms, bodyMs: t.body_ms }, edge.origin_connections, now, (s) => stats.originLatency.observe(s)),
     collapser: new Collapser<FillHead>(),
     id: { name, via: `1.1 ${name}` },
-    stats: createStats(now()),
+    stats,
     log,
     now,
     heuristicMax: edge.heuristic_max_s,

@@ -1,3 +1,4 @@
+import { createHistogram, type PlainHistogram } from '../core/histogram.js';
 import type { CacheStatus } from './cache/decision.js';
 
 export const CACHE_STATUSES: readonly CacheStatus[] = ['HIT', 'MISS', 'EXPIRED', 'STALE', 'UPDATING', 'REVALIDATED', 'BYPASS'];
@@ -13,6 +14,10 @@ export interface EdgeStats {
   readonly statuses: StatusCounts;
   /** Rates over the last full second. */
   readonly rates: { requestsPerSecond: number; bytesPerSecond: number; hitRatio: number };
+  /** Seconds from sending an origin request to its response head. */
+  readonly originLatency: PlainHistogram;
+  /** Seconds from a purge's issue (the issuer's clock) to its apply on this edge. */
+  readonly purgeLag: PlainHistogram;
   /** Folds the counters into the rates; call about once a second. */
   tick(now: number): void;
 }
@@ -39,6 +44,8 @@ export function createStats(now: number): EdgeStats {
     bytes: 0,
     statuses: emptyStatusCounts(),
     rates: { requestsPerSecond: 0, bytesPerSecond: 0, hitRatio: 0 },
+    originLatency: createHistogram(),
+    purgeLag: createHistogram(),
     tick(t: number): void {
       const dt = (t - lastAt) / 1000;
       if (dt <= 0) return;
