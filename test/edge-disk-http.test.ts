@@ -12,7 +12,7 @@ const big = Buffer.from(Array.from({ length: 1_500_000 }, (_, i) => (i * 7) % 25
 
 before(async () => {
   origin = await startOrigin();
-  origin.route('/small', fixed(200, { 'cache-control': 'max-age=600', 'content-type': 'text/plain' }, 'small and warm'));
+  origin.route('/small', fixed(200, { 'cache-control': 'max-age=600', 'content-type': 'text/plain', 'content-length': '14' }, 'small and warm'));
   origin.route('/big', fixed(200, { 'cache-control': 'max-age=600', 'content-type': 'application/octet-stream' }, big));
 });
 after(async () => {

@@ -77,6 +77,24 @@ describe('disk tier', () => {
     assert.equal((await readAll((await b.get('k2'))!)).toString(), 'two'.repeat(1000));
   });
 
+  it('a purge while a body is still being written cancels the write: the object never lands, not even after a restart', async () => {
+    const dir = freshDir();
+    const a = await disk(1 << 20, 1 << 20, dir);
+    const byUrl = a.open(draft('url-a'), undefined)!;
+    const byKey = a.open(draft('url-b', '\naccept:x', ['accept']), undefined)!;
+    byUrl.write(Buffer.from('old body'));
+    byKey.write(Buffer.from('old variant'));
+    assert.equal(await a.deleteUrl('url-a'), 1);
+    assert.equal(await a.delete('url-b\naccept:x'), true);
+    assert.equal(await byUrl.commit(), undefined);
+    assert.equal(await byKey.commit(), undefined);
+    assert.equal(await a.get('url-a'), undefined);
+    assert.equal(await a.get('url-b\naccept:x'), undefined);
+    await a.close();
+    const b = await disk(1 << 20, 1 << 20, dir);
+    assert.equal(b.stats().entries, 0);
+  });
+
   it('cleans half-written temp files and invalid object files at start', async () => {
     const dir = freshDir();
     const a = await disk(1 << 20, 1 << 20, dir);

@@ -83,6 +83,22 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
   /** The last operation queued on each path: renames, rewrites and unlinks of one file happen in order. */
   const pathOps = new Map<string, Promise<void>>();
   const inflight = new Set<Promise<unknown>>();
+  /**
+   * Writes not yet in the index, by URL: a purge arriving while a body is still
+   * being written cancels the write, so the purged object never lands after it.
+   */
+  const pendingWrites = new Map<string, Set<PendingWrite>>();
+
+  function cancelPending(primaryKey: string, key?: string): number {
+    let n = 0;
+    for (const w of pendingWrites.get(primaryKey) ?? []) {
+      if (key === undefined || w.key === key) {
+        w.cancelled = true;
+        n++;
+      }
+    }
+    return n;
+  }
 
   function track<T>(p: Promise<T>): Promise<T> {
     inflight.add(p);
@@ -250,6 +266,14 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
     const temp = join(tmpDir, `${name}.${randomBytes(4).toString('hex')}.tmp`);
     const header = encodeHeader(draft)!;
     const hash = createHash('sha256');
+    const pending: PendingWrite = { key: draft.key, cancelled: false };
+    const ofUrl = pendingWrites.get(draft.primaryKey) ?? new Set<PendingWrite>();
+    ofUrl.add(pending);
+    pendingWrites.set(draft.primaryKey, ofUrl);
+    const settle = (): void => {
+      ofUrl.delete(pending);
+      if (ofUrl.size === 0 && pendingWrites.get(draft.primaryKey) === ofUrl) pendingWrites.delete(draft.primaryKey);
+    };
     let size = 0;
     let queue: Buffer[] = [];
     let queued = 0;
@@ -309,50 +333,68 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
       async commit(): Promise<StoredObject | undefined> {
         if (done) return undefined;
         done = true;
-        if (giveUp !== undefined) {
-          if (giveUp !== 'too large') log.warn({ key: draft.key, why: giveUp }, 'object not written to disk');
-          await cleanup();
-          return undefined;
-        }
-        let entry: DiskEntry;
         try {
-          await (chain = chain.then(flush));
-          const seal = sealHeader(header, size, hash.digest());
-          await fh!.write(seal.bytes, 0, seal.bytes.length, seal.offset);
-          await fh!.close();
-          fh = undefined;
-          const st = await serial(final, async () => {
-            await rename(temp, final);
-            return (await open(final, 'r').then(async (f) => f.stat().finally(() => f.close())));
-          });
-          entry = {
-            key: draft.key,
-            primaryKey: draft.primaryKey,
-            vary: varyOf(draft.vary),
-            bodySize: size,
-            metaJson: metaJson(draft),
-            file: final,
-            size: st.size,
-            headerCap: header.length,
-            bodyHash: header.toString('latin1', 24, 56),
-            verified: fileStamp(st),
-            hot: false,
-          };
-        } catch (e) {
-          failed(e, 'write');
-          await cleanup();
-          return undefined;
+          return await finish();
+        } finally {
+          settle();
         }
-        succeeded();
-        dropAll(index.add(entry), true);
-        return objectFromFile(entry, { ...draft, bodySize: size }, entry.verified);
       },
       abort(): void {
         if (done) return;
         done = true;
+        settle();
         void cleanup();
       },
     };
+
+    async function finish(): Promise<StoredObject | undefined> {
+      if (pending.cancelled) {
+        await cleanup();
+        return undefined;
+      }
+      if (giveUp !== undefined) {
+        if (giveUp !== 'too large') log.warn({ key: draft.key, why: giveUp }, 'object not written to disk');
+        await cleanup();
+        return undefined;
+      }
+      let entry: DiskEntry;
+      try {
+        await (chain = chain.then(flush));
+        const seal = sealHeader(header, size, hash.digest());
+        await fh!.write(seal.bytes, 0, seal.bytes.length, seal.offset);
+        await fh!.close();
+        fh = undefined;
+        const st = await serial(final, async () => {
+          await rename(temp, final);
+          return (await open(final, 'r').then(async (f) => f.stat().finally(() => f.close())));
+        });
+        entry = {
+          key: draft.key,
+          primaryKey: draft.primaryKey,
+          vary: varyOf(draft.vary),
+          bodySize: size,
+          metaJson: metaJson(draft),
+          file: final,
+          size: st.size,
+          headerCap: header.length,
+          bodyHash: header.toString('latin1', 24, 56),
+          verified: fileStamp(st),
+          hot: false,
+        };
+      } catch (e) {
+        failed(e, 'write');
+        await cleanup();
+        return undefined;
+      }
+      succeeded();
+      if (pending.cancelled) {
+        // purged while the file was being renamed into place
+        await removeFile(final);
+        return undefined;
+      }
+      dropAll(index.add(entry), true);
+      return objectFromFile(entry, { ...draft, bodySize: size }, entry.verified);
+    }
   }
 
   /** A 304 or a soft purge: new metadata in place when it fits the header, else a copy of the file. */
@@ -438,14 +480,16 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
       }
     },
     async delete(key: string): Promise<boolean> {
+      const cancelled = cancelPending(primaryOf(key), key);
       const e = index.remove(key);
-      if (!e) return false;
+      if (!e) return cancelled > 0;
       await removeFile(e.file);
       return true;
     },
     async deleteUrl(primaryKey: string): Promise<number> {
+      const cancelled = cancelPending(primaryKey);
       const v = index.variants(primaryKey);
-      if (!v) return 0;
+      if (!v) return cancelled;
       const gone = [...v.keys].map((k) => index.remove(k)!);
       await Promise.all(gone.map((e) => removeFile(e.file)));
       return gone.length;
@@ -475,4 +519,15 @@ async function bodyMatches(fh: FileHandle, offset: number, size: number, expecte
     pos += bytesRead;
   }
   return hash.digest().equals(expected);
+}
+
+interface PendingWrite {
+  readonly key: string;
+  cancelled: boolean;
+}
+
+/** The URL part of a cache key (the secondary key, if any, follows a newline). */
+function primaryOf(key: string): string {
+  const nl = key.indexOf('\n');
+  return nl < 0 ? key : key.slice(0, nl);
 }
