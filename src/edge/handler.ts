@@ -143,6 +143,10 @@ export function createRequestHandler(ctx: EdgeContext): (req: IncomingMessage, r
               return;
             }
           }
+          if (req.headers.range !== undefined && head.status === 200 && head.contentLength === undefined) {
+            // No length yet (chunked): the range is served from the store once the whole object is in.
+            return serveRangeAfterFill(rq, head, outcome);
+          }
           if (req.method === 'HEAD') {
             writeStreamingHead(res, head.status, headers, head.contentLength, outcome, ctx.id, age);
             return void res.end();
@@ -185,6 +189,21 @@ export function createRequestHandler(ctx: EdgeContext): (req: IncomingMessage, r
         }
       }
     }).catch((e: unknown) => fail(rq, e));
+  }
+
+  function serveRangeAfterFill(rq: Rq, head: Extract<FillHead, { kind: 'store' }>, outcome: CacheOutcome): void {
+    const key = fullKey(rq.primary, head.secondary);
+    const afterEnd = (): void => {
+      head.body.detach(wait);
+      Promise.resolve(ctx.store.get(key)).then((obj) => {
+        if (obj) return serveStored(rq, obj, outcome);
+        // not stored after all (it grew past the object limit): the origin answers the range itself
+        return passThrough(ctx, rq, outcome);
+      }).catch((e: unknown) => fail(rq, e));
+    };
+    const wait: BodySink = { write: () => undefined, end: afterEnd, fail: () => rq.res.destroy() };
+    if (!head.body.attach(wait)) return afterEnd();
+    rq.res.once('close', () => head.body.detach(wait));
   }
 
   function ttlOf(obj: StoredObject): number {
