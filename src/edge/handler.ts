@@ -178,7 +178,7 @@ export function createRequestHandler(ctx: EdgeContext): (req: IncomingMessage, r
             head.claimed = true;
             if (req.headers.range === undefined || head.response.status !== 200) return streamResponse(ctx, rq, head.response, missOutcome(reason, false, head.reason));
             // The fill asked for the whole object (too large, or not storable); the origin can send the client's part itself.
-            head.response.body.destroy();
+            head.response.body.on('error', () => undefined).destroy();
           }
           return void passThrough(ctx, rq, missOutcome(reason, collapsed, head.reason)).catch((e: unknown) => fail(rq, e));
         case 'error':
