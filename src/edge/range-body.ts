@@ -57,6 +57,8 @@ export function writeUnsatisfiable(res: ServerResponse, size: number, headers: H
 
 /** A response body written with backpressure: `write` returns a promise only when the socket is full. */
 export class ResponseOut {
+  private waiting: Promise<void> | undefined;
+
   constructor(
     readonly res: ServerResponse,
     private readonly count: (bytes: number) => void,
@@ -67,18 +69,31 @@ export class ResponseOut {
   }
 
   write(chunk: Buffer): Promise<void> | undefined {
+    this.send(chunk);
+    return this.drained();
+  }
+
+  /** Writes without waiting (bytes a fill pushes at the origin's pace); call `drained` after a bounded amount. */
+  send(chunk: Buffer): void {
     this.count(chunk.length);
-    if (this.res.write(chunk)) return undefined;
+    this.res.write(chunk);
+  }
+
+  /** Resolves once the socket has room again (or the response closed); undefined when it has room now. */
+  drained(): Promise<void> | undefined {
     const res = this.res;
-    return new Promise((resolve) => {
+    if (!res.writableNeedDrain || res.destroyed) return undefined;
+    this.waiting ??= new Promise<void>((resolve) => {
       const go = (): void => {
         res.off('drain', go);
         res.off('close', go);
+        this.waiting = undefined;
         resolve();
       };
       res.on('drain', go);
       res.on('close', go);
     });
+    return this.waiting;
   }
 }
 

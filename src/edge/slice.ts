@@ -178,6 +178,8 @@ class SliceReader {
       const b = Math.min(end, off + this.sliceSize - 1, size - 1);
       if (s.kind === 'stored') await storedReader(s.obj, off)(a, b, out);
       else await this.fromFill(s, a - off, b - off, out);
+      // A slice arriving from its fill is written at the origin's pace: at most one slice waits in the socket buffer.
+      await out.drained();
       this.pending.delete(k);
     }
   };
@@ -193,7 +195,7 @@ class SliceReader {
         resolve();
       };
       const cutter = new RangeCutter([{ start: a, end: b }], 0, {
-        part: (_i, bytes) => void out.write(bytes),
+        part: (_i, bytes) => out.send(bytes),
         done: stop,
         short: (err) => {
           res.off('close', stop);
