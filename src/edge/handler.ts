@@ -14,7 +14,7 @@ import { writeHealth } from './health.js';
 import { type PassRequest, clientIp, passThrough, streamResponse } from './pass.js';
 import { planRanges, planSink, writeRangeHead, writeStoredRanges, writeUnsatisfiable } from './range-body.js';
 import { OUTCOME, type WithOutcome, writeError, writeNotModified, writeStored, writeStreamingHead } from './respond.js';
-import { serveSliced } from './slice.js';
+import { type SliceFallback, serveSliced } from './slice.js';
 import { type Site, bypassRule, normalizeHost } from './sites.js';
 
 /** One request on its way through the cache; the only per-request object. */
@@ -249,8 +249,8 @@ export function createRequestHandler(ctx: EdgeContext): (req: IncomingMessage, r
     else afterGet(rq, got, true);
   }
 
-  function sliceFallback(rq: Rq): { serveWhole(fill: Fill<FillHead>, reason: MissReason, collapsed: boolean, leader: boolean): void; fail(e: unknown): void } {
-    return { serveWhole: (fill, reason, collapsed, leader) => serveFill(rq, fill, reason, collapsed, leader), fail: (e) => fail(rq, e) };
+  function sliceFallback(rq: Rq): SliceFallback {
+    return { serveWhole: (fill, reason, collapsed, leader) => serveFill(rq, fill, reason, collapsed, leader) };
   }
 
   function requestCacheControl(site: Site, req: IncomingMessage): RequestCacheControl {

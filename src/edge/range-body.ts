@@ -50,7 +50,8 @@ export function writeRangeHead(res: ServerResponse, plan: RangePlan, outcome: Ca
 
 /** RFC 9110 §15.5.17: 416 with the current length in Content-Range (`bytes *\/N`). */
 export function writeUnsatisfiable(res: ServerResponse, size: number, headers: HeaderList, outcome: CacheOutcome, id: Identity, age: number | undefined): void {
-  const kept = headers.filter(([n]) => n === 'date' || n === 'etag' || n === 'last-modified' || n === 'cache-control');
+  // validators only: the 416 is about this request, not a response to store downstream
+  const kept = headers.filter(([n]) => n === 'date' || n === 'etag' || n === 'last-modified');
   writeStreamingHead(res, 416, [...kept, ['content-range', `bytes */${size}`]], 0, outcome, id, age);
   res.end();
 }

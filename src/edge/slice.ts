@@ -22,7 +22,6 @@ export interface SliceRequest extends PassRequest {
 export interface SliceFallback {
   /** Serve the fill of the whole object as any miss is served. */
   serveWhole(fill: Fill<FillHead>, outcome: 'uri-miss', collapsed: boolean, leader: boolean): void;
-  fail(e: unknown): void;
 }
 
 /** One slice ready to read: stored, or streaming in from its fill. */
@@ -40,7 +39,7 @@ type Acquired =
 class VersionChanged extends Error {}
 
 function storedVersion(obj: StoredObject): SliceVersion | undefined {
-  const cr = parseContentRange(headerValue(Object.fromEntries(obj.meta.headers), 'content-range'));
+  const cr = parseContentRange(obj.meta.headers.find(([n]) => n === 'content-range')?.[1]);
   return cr && { size: cr.size, etag: obj.meta.etag, lastModified: obj.meta.lastModified };
 }
 
