@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { applyPurge } from '../src/edge/cache/purge.js';
 import { type TestEdge, type TestOrigin, fixed, get, startEdge, startOrigin } from './helpers/edge-harness.js';
-import { type Representation, getWhole, parseMultipart, pattern, rangedOrigin } from './helpers/edge-range.js';
+import { type Representation, getWhole, parseMultipart, pattern, rangedOrigin, startStreamingEdge } from './helpers/edge-range.js';
 
 const SLICE = 1000;
 const URL_KEY = 'http://www.example.test';
@@ -162,5 +162,32 @@ describe('edge: slicing large objects (slice_size)', () => {
     assert.equal(r.status, 206);
     assert.deepEqual(r.body, body.subarray(2500, 2510));
     assert.deepEqual(originRanges('/private'), ['bytes=2000-2999', 'bytes=2500-2509']);
+  });
+});
+
+describe('edge: slices from a tier with only stream(start, end)', () => {
+  let origin: TestOrigin;
+  let edge: TestEdge;
+  before(async () => {
+    origin = await startOrigin();
+    edge = await startStreamingEdge({ 'www.example.test': { origin: origin.url, slice_size: SLICE } });
+  });
+  after(async () => {
+    await edge.close();
+    await origin.close();
+  });
+
+  it('ranges and a full GET of a stored sliced object read through the ranged stream', async () => {
+    const body = pattern(4321, 77);
+    origin.route('/s.bin', rangedOrigin({ body, headers: { 'cache-control': 'max-age=300', etag: '"s"' } }));
+    assert.ok((await get(edge, '/s.bin')).body.equals(body));
+    const before = origin.requests.length;
+    const r = await get(edge, '/s.bin', { headers: { range: 'bytes=999-1000,4000-' } });
+    assert.equal(r.headers['x-cache-status'], 'HIT');
+    const parts = parseMultipart(r.headers['content-type'], r.body);
+    assert.deepEqual(parts[0]!.body, body.subarray(999, 1001));
+    assert.deepEqual(parts[1]!.body, body.subarray(4000));
+    assert.ok((await get(edge, '/s.bin')).body.equals(body));
+    assert.equal(origin.requests.length, before);
   });
 });

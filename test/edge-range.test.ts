@@ -2,37 +2,10 @@ import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { edgeSectionSchema, sitesSectionSchema } from '../src/config/edge-schema.js';
-import { createLogger } from '../src/core/log.js';
-import { createMemoryStore } from '../src/edge/cache/memory-store.js';
-import type { CacheStore, StoredObject } from '../src/edge/cache/store.js';
-import { createEdgeServer } from '../src/edge/server.js';
 import { type TestEdge, type TestOrigin, fixed, gate, get, startEdge, startOrigin } from './helpers/edge-harness.js';
-import { type Representation, parseMultipart, pattern, rangedOrigin } from './helpers/edge-range.js';
+import { type Representation, parseMultipart, pattern, rangedOrigin, startStreamingEdge } from './helpers/edge-range.js';
 
 const LAST_MODIFIED = 'Mon, 23 Nov 2026 10:00:00 GMT';
-
-/** The memory tier seen as a tier that keeps no body in memory: every read goes through `stream(start, end)`. */
-function streamingOnly(inner: CacheStore): CacheStore {
-  const strip = (o: StoredObject | undefined): StoredObject | undefined =>
-    o && { meta: o.meta, body: undefined, stream: (s?: number, e?: number) => o.stream(s, e), derived: undefined };
-  return {
-    ...inner,
-    get: (key) => strip(inner.get(key) as StoredObject | undefined),
-    open: (draft, size) => {
-      const w = inner.open(draft, size);
-      return w && { write: (c) => w.write(c), abort: () => w.abort(), commit: () => strip(w.commit() as StoredObject | undefined) };
-    },
-  };
-}
-
-async function startStreamingEdge(origin: TestOrigin): Promise<TestEdge> {
-  const edge = edgeSectionSchema.parse({ listen: '127.0.0.1:0' });
-  const config = { sites: sitesSectionSchema.parse({ 'www.example.test': { origin: origin.url } }), edge };
-  const server = createEdgeServer({ config, log: createLogger('edge-test', 'silent'), store: streamingOnly(createMemoryStore(edge.memory_size, edge.max_object_size)) });
-  const { port } = await server.listen();
-  return Object.assign(server, { url: `http://127.0.0.1:${port}`, port });
-}
 
 const hasCurl = spawnSync('curl', ['--version'], { stdio: 'ignore' }).status === 0;
 const NO_CURL = 'curl not installed (Debian package curl)';
@@ -46,7 +19,7 @@ for (const tier of ['memory', 'streaming'] as const) {
       origin = await startOrigin();
       origin.route('/obj', fixed(200, { 'cache-control': 'max-age=300', etag: '"v1"', 'last-modified': LAST_MODIFIED, 'content-type': 'video/mp4' }, body));
       origin.route('/weak', fixed(200, { 'cache-control': 'max-age=300', etag: 'W/"w1"' }, body));
-      edge = tier === 'memory' ? await startEdge({ origin }) : await startStreamingEdge(origin);
+      edge = tier === 'memory' ? await startEdge({ origin }) : await startStreamingEdge({ 'www.example.test': { origin: origin.url } });
       await get(edge, '/obj');
       await get(edge, '/weak');
     });

@@ -59,6 +59,8 @@ export function writeUnsatisfiable(res: ServerResponse, size: number, headers: H
 /** A response body written with backpressure: `write` returns a promise only when the socket is full. */
 export class ResponseOut {
   private waiting: Promise<void> | undefined;
+  /** The last write found the socket buffer full (read from write's result: HTTP/1 and HTTP/2 responses both give it). */
+  private full = false;
 
   constructor(
     readonly res: ServerResponse,
@@ -77,18 +79,19 @@ export class ResponseOut {
   /** Writes without waiting (bytes a fill pushes at the origin's pace); call `drained` after a bounded amount. */
   send(chunk: Buffer): void {
     this.count(chunk.length);
-    this.res.write(chunk);
+    if (!this.res.write(chunk)) this.full = true;
   }
 
   /** Resolves once the socket has room again (or the response closed); undefined when it has room now. */
   drained(): Promise<void> | undefined {
     const res = this.res;
-    if (!res.writableNeedDrain || res.destroyed) return undefined;
+    if (!this.full || res.destroyed) return undefined;
     this.waiting ??= new Promise<void>((resolve) => {
       const go = (): void => {
         res.off('drain', go);
         res.off('close', go);
         this.waiting = undefined;
+        this.full = false;
         resolve();
       };
       res.on('drain', go);

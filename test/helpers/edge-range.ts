@@ -1,5 +1,33 @@
 import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
-import type { OriginHandler } from './edge-harness.js';
+import { edgeSectionSchema, sitesSectionSchema } from '../../src/config/edge-schema.js';
+import { createLogger } from '../../src/core/log.js';
+import { createMemoryStore } from '../../src/edge/cache/memory-store.js';
+import type { CacheStore, StoredObject } from '../../src/edge/cache/store.js';
+import { createEdgeServer } from '../../src/edge/server.js';
+import type { OriginHandler, TestEdge } from './edge-harness.js';
+
+/** The memory tier seen as a tier that keeps no body in memory: every read goes through `stream(start, end)`. */
+export function streamingOnly(inner: CacheStore): CacheStore {
+  const strip = (o: StoredObject | undefined): StoredObject | undefined =>
+    o && { meta: o.meta, body: undefined, stream: (s?: number, e?: number) => o.stream(s, e), derived: undefined };
+  return {
+    ...inner,
+    get: (key) => strip(inner.get(key) as StoredObject | undefined),
+    open: (draft, size) => {
+      const w = inner.open(draft, size);
+      return w && { write: (c) => w.write(c), abort: () => w.abort(), commit: () => strip(w.commit() as StoredObject | undefined) };
+    },
+  };
+}
+
+/** An edge whose store holds no body in memory (as a disk tier), for these sites. */
+export async function startStreamingEdge(sites: Record<string, unknown>, edgeSection: Record<string, unknown> = {}): Promise<TestEdge> {
+  const edge = edgeSectionSchema.parse({ listen: '127.0.0.1:0', ...edgeSection });
+  const config = { sites: sitesSectionSchema.parse(sites), edge };
+  const server = createEdgeServer({ config, log: createLogger('edge-test', 'silent'), store: streamingOnly(createMemoryStore(edge.memory_size, edge.max_object_size)) });
+  const { port } = await server.listen();
+  return Object.assign(server, { url: `http://127.0.0.1:${port}`, port });
+}
 
 /** A changeable representation served by `rangedOrigin`. */
 export interface Representation {
