@@ -83,10 +83,18 @@ describe('edge: slicing large objects (slice_size)', () => {
     assert.equal(head.body.length, 0);
     assert.equal((await get(edge, '/movie.mp4', { headers: { 'if-none-match': '"v1"' } })).status, 304);
     assert.deepEqual(originRanges('/movie.mp4'), []);
-    // past the end: the slice there does not exist, and the origin's own 416 is passed on
+    // past the end: the stored first slice knows the length
     const bad = await get(edge, '/movie.mp4', { headers: { range: 'bytes=20000-' } });
     assert.equal(bad.status, 416);
     assert.equal(bad.headers['content-range'], 'bytes */10500');
+    assert.deepEqual(originRanges('/movie.mp4'), []);
+  });
+
+  it('past the end of an object whose first slice is not stored: the origin\'s own 416 is passed on', async () => {
+    origin.route('/short.bin', rangedOrigin({ body: pattern(1500), headers: { 'cache-control': 'max-age=300' } }));
+    const bad = await get(edge, '/short.bin', { headers: { range: 'bytes=5000-' } });
+    assert.equal(bad.status, 416);
+    assert.equal(bad.headers['content-range'], 'bytes */1500');
   });
 
   it('concurrent requests for one slice cost one origin fetch', async () => {

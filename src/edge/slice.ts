@@ -224,6 +224,17 @@ function firstByteAsked(specs: readonly RangeSpec[] | undefined): number {
 }
 
 /**
+ * The slice to read first: the one holding the first byte asked for, unless
+ * a stored first slice says that byte is past the end (then the 416 needs no origin).
+ */
+async function firstSlice(ctx: EdgeContext, variantKey: string, firstByte: number, sliceSize: number): Promise<number> {
+  if (firstByte < sliceSize) return 0;
+  const zero = await ctx.store.get(sliceKey(variantKey, 0));
+  const v = zero && storedVersion(zero);
+  return v && firstByte >= v.size ? 0 : Math.floor(firstByte / sliceSize);
+}
+
+/**
  * A GET or HEAD on a site with `slice_size` whose object is not stored whole:
  * answered from slices (nginx's slice module), each its own cache object.
  */
@@ -233,7 +244,7 @@ export async function serveSliced(ctx: EdgeContext, rq: SliceRequest, index: Var
   const range = req.headers.range;
   const specs = range !== undefined ? parseRangeHeader(range) : undefined;
   const reader = new SliceReader(ctx, rq, variantKey, sliceSize);
-  const got = await reader.first(Math.floor(firstByteAsked(specs) / sliceSize));
+  const got = await reader.first(await firstSlice(ctx, variantKey, firstByteAsked(specs), sliceSize));
   switch (got.kind) {
     case 'whole':
       return fallback.serveWhole(got.fill, 'uri-miss', got.collapsed, got.leader);
