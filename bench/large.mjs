@@ -209,7 +209,11 @@ async function main() {
   await waitForPort(ports.edge, 'geocdn edge');
   await waitForPort(ports.sliced, 'geocdn sliced edge');
 
-  const rows = [];
+  console.log('');
+  console.log('| path | MiB/s | seconds | RSS before → peak (MiB) |');
+  console.log('| --- | --- | --- | --- |');
+  // each row as soon as it is measured: a run cut by the time limit still shows what it had
+  const rows = { push: ([name, r]) => console.log(`| ${name} | ${fmt(r.mibps)} | ${r.seconds.toFixed(2)} | ${mib(r.rssBefore)} → ${mib(r.rssPeak)} |`) };
   const g = await fetchOnce(ports.edge, '/large.bin', edge.pid);
   rows.push(['geocdn edge, pass-through', g]);
 
@@ -221,7 +225,7 @@ async function main() {
     n = await fetchOnce(ports.nginx, '/large.bin', ng.pid);
     rows.push(['nginx proxy_pass, proxy_buffering', n]);
   } else {
-    console.log('nginx not installed (Debian package nginx): skipped, no ratio');
+    console.log('| nginx | skipped: not installed (Debian package nginx), no ratio | | |');
   }
 
   const s = await fetchOnce(ports.sliced, '/large.bin', sliced.pid);
@@ -229,10 +233,6 @@ async function main() {
   const seek = await rangeTime(ports.sliced, '/seek.bin', 900 * MIB);
   const seekPass = await rangeTime(ports.edge, '/seek.bin', 900 * MIB);
 
-  console.log('');
-  console.log('| path | MiB/s | seconds | RSS before → peak (MiB) |');
-  console.log('| --- | --- | --- | --- |');
-  for (const [name, r] of rows) console.log(`| ${name} | ${fmt(r.mibps)} | ${r.seconds.toFixed(2)} | ${mib(r.rssBefore)} → ${mib(r.rssPeak)} |`);
   console.log('');
   if (n) console.log(`geocdn / nginx, uncached 1 GiB stream: ${(g.mibps / n.mibps).toFixed(2)}×`);
   console.log(`geocdn edge peak RSS while streaming ${sizeMiB} MiB uncached: ${mib(g.rssPeak)} MiB (${mib(g.rssPeak - g.rssBefore)} MiB above idle)`);
