@@ -85,7 +85,12 @@ export class ResponseOut {
   /** Resolves once the socket has room again (or the response closed); undefined when it has room now. */
   drained(): Promise<void> | undefined {
     const res = this.res;
-    if (!this.full || res.destroyed) return undefined;
+    // A drain may have come and gone while bytes were sent without waiting: the response's own flag knows (HTTP/1).
+    const needDrain = (res as { writableNeedDrain?: boolean }).writableNeedDrain ?? this.full;
+    if (!needDrain || res.destroyed) {
+      this.full = false;
+      return undefined;
+    }
     this.waiting ??= new Promise<void>((resolve) => {
       const go = (): void => {
         res.off('drain', go);
