@@ -234,7 +234,7 @@ async function main() {
   const seekPass = await rangeTime(ports.edge, '/seek.bin', 900 * MIB);
 
   console.log('');
-  if (n) console.log(`geocdn / nginx, uncached 1 GiB stream: ${(g.mibps / n.mibps).toFixed(2)}×`);
+  if (n) console.log(`geocdn / nginx, uncached ${sizeMiB} MiB stream: ${(g.mibps / n.mibps).toFixed(2)}×`);
   console.log(`geocdn edge peak RSS while streaming ${sizeMiB} MiB uncached: ${mib(g.rssPeak)} MiB (${mib(g.rssPeak - g.rssBefore)} MiB above idle)`);
   console.log(`geocdn sliced edge peak RSS: ${mib(s.rssPeak)} MiB (memory_size 128MiB)`);
   console.log(`1 MiB range at ${900 * MIB > size ? 0 : 900} MiB of an uncached object: ${seek.toFixed(1)} ms sliced (one slice fetched), ${seekPass.toFixed(1)} ms uncached (Range passed to the origin)`);
