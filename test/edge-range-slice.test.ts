@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { applyPurge } from '../src/edge/cache/purge.js';
-import { type TestEdge, type TestOrigin, fixed, get, startEdge, startOrigin } from './helpers/edge-harness.js';
+import { type TestEdge, type TestOrigin, fixed, get, startEdge, startOrigin, testClock, until } from './helpers/edge-harness.js';
 import { type Representation, getWhole, parseMultipart, pattern, rangedOrigin, startStreamingEdge } from './helpers/edge-range.js';
 
 const SLICE = 1000;
@@ -237,5 +237,30 @@ describe('edge: a large sliced object to a client that reads slowly', () => {
     });
     assert.equal(got.length, body.length);
     assert.ok(got.equals(body));
+  });
+});
+
+describe('edge: freshness of slices', () => {
+  it('each slice ages on its own: stale-while-revalidate serves it and refreshes it once in the background', async () => {
+    const clock = testClock();
+    const origin = await startOrigin(clock);
+    const edge = await startEdge({ sites: { 'www.example.test': { origin: origin.url, slice_size: SLICE } }, clock });
+    try {
+      const body = pattern(2500, 9);
+      origin.route('/fresh.bin', rangedOrigin({ body, headers: { 'cache-control': 'max-age=10, stale-while-revalidate=60', etag: '"f1"' } }));
+      assert.equal((await get(edge, '/fresh.bin', { headers: { range: 'bytes=0-9' } })).headers['x-cache-status'], 'MISS');
+      clock.advance(20);
+      const stale = await get(edge, '/fresh.bin', { headers: { range: 'bytes=0-9' } });
+      assert.equal(stale.headers['x-cache-status'], 'UPDATING');
+      assert.deepEqual(stale.body, body.subarray(0, 10));
+      await until(() => origin.requests.length === 2, 'the background refresh');
+      assert.equal(origin.requests[1]!.headers.range, 'bytes=0-999');
+      assert.equal(origin.requests[1]!.headers['if-none-match'], '"f1"');
+      await until(() => edge.context.collapser.size === 0, 'the refresh to be stored');
+      assert.equal((await get(edge, '/fresh.bin', { headers: { range: 'bytes=0-9' } })).headers['x-cache-status'], 'HIT');
+    } finally {
+      await edge.close();
+      await origin.close();
+    }
   });
 });

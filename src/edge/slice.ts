@@ -90,31 +90,21 @@ class SliceReader {
     if (obj && objVersion) {
       const d = decideLookup(obj.meta.policy, rq.cc, ctx.now());
       if (d.kind === 'hit') return { kind: 'stored', obj, version: objVersion, outcome: { status: 'HIT', ttl: d.ttl }, fromStore: true };
-      if (d.kind === 'updating') return { kind: 'stored', obj, version: objVersion, outcome: { status: 'UPDATING', ttl: d.ttl }, fromStore: true };
+      if (d.kind === 'updating') {
+        // RFC 5861 §3: this slice is served stale while one background fetch refreshes it
+        if (!ctx.collapser.join(key)) {
+          this.startFill(index, key, obj).head.then((h) => {
+            if (h.kind === 'pass' && !h.claimed) h.response.body.on('error', () => undefined).destroy();
+          }, () => undefined);
+        }
+        return { kind: 'stored', obj, version: objVersion, outcome: { status: 'UPDATING', ttl: d.ttl }, fromStore: true };
+      }
       stale = obj;
       reason = d.reason === 'uri-miss' || d.reason === 'vary-miss' ? 'uri-miss' : d.reason;
     }
-    let fill = ctx.collapser.join(key);
-    const collapsed = fill !== undefined;
-    if (!fill) {
-      const led = ctx.collapser.lead(key);
-      fill = led;
-      runFill(ctx, led, {
-        site: rq.site,
-        primary: rq.primary,
-        target: rq.target,
-        headers: rq.req.headers,
-        host: rq.host,
-        clientIp: clientIp(rq.req),
-        stale,
-        mayStore: true,
-        slice: { index, size: this.sliceSize },
-      }).catch((e: unknown) => {
-        ctx.log.error({ err: (e as Error).message }, 'slice fill failed');
-        led.settle({ kind: 'error', status: 502, reason: 'origin-unreachable', message: 'Bad Gateway' });
-        ctx.collapser.done(led);
-      });
-    }
+    const joined = ctx.collapser.join(key);
+    const collapsed = joined !== undefined;
+    const fill = joined ?? this.startFill(index, key, stale);
     const head = await fill.head;
     const miss: CacheOutcome = reason === 'uri-miss' ? { status: 'MISS', reason, collapsed, stored: true } : { status: 'EXPIRED', reason, collapsed, stored: true };
     switch (head.kind) {
@@ -138,6 +128,19 @@ class SliceReader {
         return never;
       }
     }
+  }
+
+  /** Leads the (collapsed) origin fetch of one slice. */
+  private startFill(index: number, key: string, stale: StoredObject | undefined): Fill<FillHead> {
+    const { ctx, rq } = this;
+    const fill = ctx.collapser.lead(key);
+    const spec = { site: rq.site, primary: rq.primary, target: rq.target, headers: rq.req.headers, host: rq.host, clientIp: clientIp(rq.req), stale, mayStore: true, slice: { index, size: this.sliceSize } };
+    runFill(ctx, fill, spec).catch((e: unknown) => {
+      ctx.log.error({ err: (e as Error).message }, 'slice fill failed');
+      fill.settle({ kind: 'error', status: 502, reason: 'origin-unreachable', message: 'Bad Gateway' });
+      ctx.collapser.done(fill);
+    });
+    return fill;
   }
 
   /** A slice of the pinned version: a stored one of another version is fetched again; a fetched one of another version means the object changed. */
