@@ -153,6 +153,18 @@ describe('edge: slicing large objects (slice_size)', () => {
     assert.ok(next.body.equals(v2));
   });
 
+  it('Vary: each variant has its own slices', async () => {
+    const body = pattern(2500, 13);
+    origin.route('/vary.bin', rangedOrigin({ body, headers: { 'cache-control': 'max-age=300', vary: 'Accept-Encoding' } }));
+    const gz = { 'accept-encoding': 'gzip' };
+    assert.equal((await get(edge, '/vary.bin', { headers: { ...gz, range: 'bytes=0-9' } })).headers['x-cache-status'], 'MISS');
+    const full = await get(edge, '/vary.bin', { headers: gz });
+    assert.ok(full.body.equals(body));
+    assert.equal((await get(edge, '/vary.bin', { headers: { ...gz, range: 'bytes=1500-1509' } })).headers['x-cache-status'], 'HIT');
+    assert.equal((await get(edge, '/vary.bin', { headers: { 'accept-encoding': 'br', range: 'bytes=0-9' } })).headers['x-cache-status'], 'MISS');
+    assert.deepEqual(originRanges('/vary.bin'), ['bytes=0-999', 'bytes=0-999', 'bytes=1000-1999', 'bytes=2000-2999']);
+  });
+
   it('an origin that ignores Range: the whole object is filled and stored as usual', async () => {
     origin.route('/plain', fixed(200, { 'cache-control': 'max-age=300', 'content-length': '10' }, '0123456789'));
     const r = await get(edge, '/plain', { headers: { range: 'bytes=3-4' } });

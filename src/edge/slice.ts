@@ -110,7 +110,8 @@ class SliceReader {
     switch (head.kind) {
       case 'store':
         if (!head.slice) return { kind: 'whole', fill, collapsed, leader: !collapsed };
-        return { kind: 'filling', key, head, version: { size: head.slice.size, etag: head.etag, lastModified: head.lastModified }, outcome: miss };
+        // stored under the variant of the response's own Vary (the reader may not have known it yet)
+        return { kind: 'filling', key: sliceKey(fullKey(rq.primary, head.secondary), index), head, version: { size: head.slice.size, etag: head.etag, lastModified: head.lastModified }, outcome: miss };
       case 'revalidated':
       case 'stale': {
         const v = storedVersion(head.obj);
