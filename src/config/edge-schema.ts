@@ -56,6 +56,12 @@ export const siteSchema = z
       .default({ paths: [], cookies: [], methods: [] }),
     /** Per-site override of `edge.max_object_size`. */
     max_object_size: byteSize.optional(),
+    /**
+     * Fetch and cache objects in slices of this size (nginx's `slice`): each slice is
+     * its own cache object filled with `Range: bytes=a-b`, so a range of a huge file
+     * costs only the slices it touches. At most the object size limit.
+     */
+    slice_size: byteSize.refine((n) => n > 0, 'slice_size must be positive').optional(),
   })
   .strict();
 

@@ -5,12 +5,23 @@ import type { BodyBroadcast, Fill } from './cache/collapse.js';
 import { type NotStoredReason, type StaleReason, mayServeStaleOnError } from './cache/decision.js';
 import { type CachePolicy, evaluateResponse, headerValue } from './cache/freshness.js';
 import { fullKey, secondaryKey, varyNames } from './cache/keys.js';
+import { parseContentRange } from './cache/range.js';
+import { sliceBounds, sliceKey } from './cache/slices.js';
 import type { StoredObject, StoreWriter } from './cache/store.js';
 import { createEncoder, encodedFields, encodingPlan, keepEncodedFields } from './compress.js';
 import type { EdgeContext } from './context.js';
 import { type HeaderList, freshenHeaders, headerListToMap, originRequestHeaders, responseHeaderList } from './headers.js';
 import { OriginError, type OriginResponse } from './origin.js';
 import type { Site } from './sites.js';
+
+/** The bytes of one slice in the whole object (a 206's Content-Range). */
+export interface SliceExtent {
+  readonly index: number;
+  readonly start: number;
+  readonly end: number;
+  /** Length of the whole object. */
+  readonly size: number;
+}
 
 /** How a fill turned out once the origin's head arrived: what every joined request serves. */
 export type FillHead =
@@ -29,6 +40,8 @@ export type FillHead =
       /** Secondary key of the request that led the fill: joiners with another one fetch on their own. */
       readonly secondary: string;
       readonly body: BodyBroadcast;
+      /** A slice fill that the origin answered with its 206: where the bytes sit in the whole object. */
+      readonly slice?: SliceExtent;
     }
   | { readonly kind: 'revalidated'; readonly obj: StoredObject }
   | { readonly kind: 'stale'; readonly obj: StoredObject; readonly reason: StaleReason; readonly fwdStatus: number | undefined }
@@ -49,6 +62,8 @@ export interface FillSpec {
   /** The stored response being refreshed, for validators and stale-if-error. */
   readonly stale: StoredObject | undefined;
   readonly mayStore: boolean;
+  /** Fetch only this slice (`Range: bytes=a-b`) and store it under its own key; an origin that answers 200 fills the whole object instead. */
+  readonly slice?: { readonly index: number; readonly size: number };
 }
 
 /** Runs one origin fetch for a fill: settles its head, then pumps the body to the store and every joiner. */
@@ -59,6 +74,10 @@ export async function runFill(ctx: EdgeContext, fill: Fill<FillHead>, spec: Fill
   const extra: Record<string, string> = { 'accept-encoding': coding };
   if (stale?.meta.etag) extra['if-none-match'] = stale.meta.etag;
   else if (stale?.meta.lastModified) extra['if-modified-since'] = stale.meta.lastModified;
+  if (spec.slice) {
+    const b = sliceBounds(spec.slice.index, spec.slice.size);
+    extra['range'] = `bytes=${b.start}-${b.end}`;
+  }
   let res: OriginResponse;
   try {
     res = await ctx.origins.request(site.origin, {
@@ -91,10 +110,26 @@ export async function runFill(ctx: EdgeContext, fill: Fill<FillHead>, spec: Fill
     return;
   }
 
+  let slice: SliceExtent | undefined;
+  if (spec.slice && res.status === 206) {
+    const cr = parseContentRange(headerValue(res.headers, 'content-range'));
+    const want = sliceBounds(spec.slice.index, spec.slice.size);
+    if (!cr || cr.start !== want.start || cr.end !== Math.min(want.end, cr.size - 1)) {
+      // Not the bytes we asked for: storing them as this slice would corrupt the object.
+      res.body.resume();
+      ctx.log.warn({ origin: site.origin, path: spec.target, range: headerValue(res.headers, 'content-range') }, 'origin answered a slice with other bytes');
+      fill.settle({ kind: 'error', status: 502, reason: 'origin-5xx', message: 'Bad Gateway: origin sent another range' });
+      ctx.collapser.done(fill);
+      return;
+    }
+    slice = { index: spec.slice.index, start: cr.start, end: cr.end, size: cr.size };
+  }
+
   const authorized = spec.headers.authorization !== undefined;
   const verdict = evaluateResponse({
     method: 'GET',
-    status: res.status,
+    // RFC 9111 §3.3: a cache may store a partial response; its cacheability is the representation's
+    status: slice ? 200 : res.status,
     headers: res.headers,
     authorized,
     requestNoStore: false,
@@ -121,23 +156,21 @@ export async function runFill(ctx: EdgeContext, fill: Fill<FillHead>, spec: Fill
   const originEtag = headerValue(res.headers, 'etag');
   const etag = plan.encode && originEtag !== undefined ? headerValue(headerListToMap(headers), 'etag') : originEtag;
   const lastModified = headerValue(res.headers, 'last-modified');
-  const bodyLength = plan.encode ? undefined : contentLength;
-  const writer = ctx.store.open(
-    { key: fullKey(spec.primary, secondary), primaryKey: spec.primary, vary, status: res.status, headers, policy: verdict.policy, etag, lastModified },
-    bodyLength,
-  );
+    const bodyLength = plan.encode ? undefined : contentLength;
+    const key = slice ? sliceKey(fullKey(spec.primary, secondary), slice.index) : fullKey(spec.primary, secondary);
+    const writer = ctx.store.open({ key, primaryKey: spec.primary, vary, status: res.status, headers, policy: verdict.policy, etag, lastModified }, bodyLength);
   if (!writer) return pass('too-large');
-  if (stale && stale.meta.key !== fullKey(spec.primary, secondary)) await ctx.store.delete(stale.meta.key);
+  if (stale && stale.meta.key !== key) await ctx.store.delete(stale.meta.key);
   const body = fill.body;
-  const leaderHeaders = verdict.stripHeaders.length > 0 ? encodedFields(withDate(responseHeaderList(res.headers), res.responseTime), plan) : headers;
-  fill.settle({ kind: 'store', status: res.status, headers, leaderHeaders, contentLength: bodyLength, policy: verdict.policy, etag, lastModified, vary, secondary, body });
-  let source: Readable = res.body;
-  if (plan.encode) {
-    const encoder = createEncoder(plan.encode, ctx.compression, contentLength);
-    res.body.on('error', (e: Error) => encoder.destroy(e));
-    source = res.body.pipe(encoder);
-  }
-  pump(ctx, fill, source, writer, site.maxObjectSize);
+    const leaderHeaders = verdict.stripHeaders.length > 0 ? encodedFields(withDate(responseHeaderList(res.headers), res.responseTime), plan) : headers;
+    fill.settle({ kind: 'store', status: res.status, headers, leaderHeaders, contentLength: bodyLength, policy: verdict.policy, etag, lastModified, vary, secondary, body, slice });
+    let source: Readable = res.body;
+    if (plan.encode) {
+      const encoder = createEncoder(plan.encode, ctx.compression, contentLength);
+      res.body.on('error', (e: Error) => encoder.destroy(e));
+      source = res.body.pipe(encoder);
+    }
+    pump(ctx, fill, source, writer, site.maxObjectSize);
 }
 
 /** Moves the body (the origin's, or its compressed form) to the store and every attached client. */

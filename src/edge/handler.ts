@@ -5,14 +5,16 @@ import { notModified } from './cache/conditional.js';
 import { type CacheOutcome, type Lookup, type NotStoredReason, type RequestCacheControl, decideLookup } from './cache/decision.js';
 import { currentAge, headerValue } from './cache/freshness.js';
 import { fullKey, primaryKey, secondaryKey } from './cache/keys.js';
-import { selectRange } from './cache/range.js';
+import { ascending, selectRanges } from './cache/range.js';
 import type { StoredObject, VariantIndex } from './cache/store.js';
 import type { EdgeContext } from './context.js';
 import { type FillHead, runFill } from './fill.js';
 import { viaHasLoop } from './headers.js';
 import { writeHealth } from './health.js';
 import { type PassRequest, clientIp, passThrough, streamResponse } from './pass.js';
-import { OUTCOME, type WithOutcome, writeError, writeNotModified, writeStored, writeStoredRange, writeStreamingHead } from './respond.js';
+import { planRanges, planSink, writeRangeHead, writeStoredRanges, writeUnsatisfiable } from './range-body.js';
+import { OUTCOME, type WithOutcome, writeError, writeNotModified, writeStored, writeStreamingHead } from './respond.js';
+import { type SliceFallback, serveSliced } from './slice.js';
 import { type Site, bypassRule, normalizeHost } from './sites.js';
 
 /** One request on its way through the cache; the only per-request object. */
@@ -70,6 +72,10 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
     return s ?? undefined;
   }
 
+  const countBytes = (n: number): void => {
+    ctx.stats.bytes += n;
+  };
+
   function fail(rq: PassRequest, e: unknown): void {
     ctx.log.error({ err: (e as Error).message, stack: (e as Error).stack }, 'request failed');
     writeError(rq.res, 502, 'Bad Gateway', ctx.id);
@@ -89,13 +95,9 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
       return;
     }
     const range = rq.req.headers.range;
-    if (range !== undefined && m.status === 200 && obj.body) {
-      const r = selectRange(range, headerValue(rq.req.headers, 'if-range'), obj.body.length, m.etag, m.lastModified);
-      if (r.kind !== 'full') {
-        const [start, end] = r.kind === 'partial' ? [r.start, r.end] : [1, 0];
-        ctx.stats.bytes += writeStoredRange(rq.res, obj, obj.body, start, end, outcome, ctx.id, ctx.now());
-        return;
-      }
+    if (range !== undefined && m.status === 200) {
+      const r = selectRanges(range, headerValue(rq.req.headers, 'if-range'), m.bodySize, m.etag, m.lastModified);
+      if (r.kind !== 'full') return writeStoredRanges(rq.res, obj, r, outcome, ctx.id, currentAge(m.policy, ctx.now()), countBytes);
     }
     ctx.stats.bytes += writeStored(rq.res, obj, outcome, ctx.id, ctx.now());
   }
@@ -132,6 +134,24 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
           if (notModified(req.headers, head.etag, head.lastModified) && (req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined)) {
             return writeNotModified(res, headers, outcome, ctx.id, age);
           }
+          if (req.headers.range !== undefined && head.status === 200 && head.contentLength !== undefined) {
+            // RFC 9110 §14.2: the client's part of the object, cut from the fill as it arrives
+            const r = selectRanges(req.headers.range, headerValue(req.headers, 'if-range'), head.contentLength, head.etag, head.lastModified);
+            if (r.kind === 'unsatisfiable') return writeUnsatisfiable(res, head.contentLength, headers, outcome, ctx.id, age);
+            if (r.kind === 'partial' && ascending(r.ranges)) {
+              const plan = planRanges(r.ranges, head.contentLength, headers);
+              writeRangeHead(res, plan, outcome, ctx.id, age);
+              if (req.method === 'HEAD') return void res.end();
+              const cut = planSink(res, plan, countBytes);
+              if (!head.body.attach(cut)) return void res.destroy();
+              res.once('close', () => head.body.detach(cut));
+              return;
+            }
+          }
+          if (req.headers.range !== undefined && head.status === 200 && head.contentLength === undefined) {
+            // No length yet (chunked): the range is served from the store once the whole object is in.
+            return serveRangeAfterFill(rq, head, outcome);
+          }
           if (req.method === 'HEAD') {
             writeStreamingHead(res, head.status, headers, head.contentLength, outcome, ctx.id, age);
             return void res.end();
@@ -161,7 +181,9 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
         case 'pass':
           if (leader && !head.claimed) {
             head.claimed = true;
-            return streamResponse(ctx, rq, head.response, missOutcome(reason, false, head.reason));
+            if (req.headers.range === undefined || head.response.status !== 200) return streamResponse(ctx, rq, head.response, missOutcome(reason, false, head.reason));
+            // The fill asked for the whole object (too large, or not storable); the origin can send the client's part itself.
+            head.response.body.on('error', () => undefined).destroy();
           }
           return void passThrough(ctx, rq, missOutcome(reason, collapsed, head.reason)).catch((e: unknown) => fail(rq, e));
         case 'error':
@@ -172,6 +194,21 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
         }
       }
     }).catch((e: unknown) => fail(rq, e));
+  }
+
+  function serveRangeAfterFill(rq: Rq, head: Extract<FillHead, { kind: 'store' }>, outcome: CacheOutcome): void {
+    const key = fullKey(rq.primary, head.secondary);
+    const afterEnd = (): void => {
+      head.body.detach(wait);
+      Promise.resolve(ctx.store.get(key)).then((obj) => {
+        if (obj) return serveStored(rq, obj, outcome);
+        // not stored after all (it grew past the object limit): the origin answers the range itself
+        return passThrough(ctx, rq, outcome);
+      }).catch((e: unknown) => fail(rq, e));
+    };
+    const wait: BodySink = { write: () => undefined, end: afterEnd, fail: () => rq.res.destroy() };
+    if (!head.body.attach(wait)) return afterEnd();
+    rq.res.once('close', () => head.body.detach(wait));
   }
 
   function ttlOf(obj: StoredObject): number {
@@ -206,11 +243,19 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
   }
 
   function afterIndex(rq: Rq, index: VariantIndex | undefined): void {
+    if (rq.site.sliceSize !== undefined && !index?.keys.has(fullKey(rq.primary, secondaryKey(index?.vary ?? [], rq.req.headers)))) {
+      // not stored whole: served from slices (an origin that ignores Range still gets the whole object stored)
+      return void serveSliced(ctx, rq, index, rq.site.sliceSize, sliceFallback(rq)).catch((e: unknown) => fail(rq, e));
+    }
     if (!index) return fetch(rq, 'uri-miss', undefined);
     const key = fullKey(rq.primary, secondaryKey(index.vary, rq.req.headers));
     const got = ctx.store.get(key);
     if (isPromise(got)) got.then((o) => afterGet(rq, o, true), (e: unknown) => fail(rq, e));
     else afterGet(rq, got, true);
+  }
+
+  function sliceFallback(rq: Rq): SliceFallback {
+    return { serveWhole: (fill, reason, collapsed, leader) => serveFill(rq, fill, reason, collapsed, leader) };
   }
 
   function requestCacheControl(site: Site, req: IncomingMessage): RequestCacheControl {

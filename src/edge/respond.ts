@@ -102,21 +102,6 @@ function isHttp2(res: ServerResponse): boolean {
   return (res as unknown as { stream?: unknown }).stream !== undefined;
 }
 
-/** 206 with one range of a stored body held in memory, or 416 (RFC 9110 §14.4, §15.5.17). */
-export function writeStoredRange(res: ServerResponse, obj: StoredObject, body: Buffer, start: number, end: number, outcome: CacheOutcome, id: Identity, now: number): number {
-  mark(res, outcome);
-  const age = currentAge(obj.meta.policy, now);
-  if (start > end) {
-    res.writeHead(416, flatHeaders([], [...cacheFields(outcome, id, age), 'content-range', `bytes */${body.length}`, 'content-length', '0']));
-    res.end();
-    return 0;
-  }
-  const part = body.subarray(start, end + 1);
-  res.writeHead(206, flatHeaders(obj.meta.headers, [...cacheFields(outcome, id, age), 'content-range', `bytes ${start}-${end}/${body.length}`, 'content-length', String(part.length)]));
-  res.end(res.req.method === 'HEAD' ? undefined : part);
-  return part.length;
-}
-
 /** Fields every response gets from us. */
 function cacheFields(outcome: CacheOutcome, id: Identity, age: number | undefined): string[] {
   const out = ['via', id.via, 'x-cache-status', outcome.status, 'cache-status', cacheStatusValue(id.name, outcome)];

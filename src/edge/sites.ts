@@ -14,6 +14,8 @@ export interface Site {
   readonly graceSeconds: number;
   readonly honorClientNoCache: boolean;
   readonly maxObjectSize: number;
+  /** Objects are filled and stored in slices of this many bytes; undefined: whole objects. */
+  readonly sliceSize: number | undefined;
 }
 
 export type SiteTable = ReadonlyMap<string, Site>;
@@ -34,6 +36,8 @@ function compileSite(name: string, c: SiteConfig, edge: EdgeSection): Site {
     graceSeconds: c.grace_s,
     honorClientNoCache: c.honor_client_no_cache,
     maxObjectSize: c.max_object_size ?? Math.max(edge.max_object_size, edge.disk?.max_object_size ?? 0),
+    // a slice is one cache object: it cannot be larger than one may be
+    sliceSize: c.slice_size === undefined ? undefined : Math.min(c.slice_size, c.max_object_size ?? Math.max(edge.max_object_size, edge.disk?.max_object_size ?? 0)),
   };
 }
 
