@@ -56,7 +56,7 @@ describe('geocdn CLI', () => {
 
   test('geocdn dns serves, reloads on SIGHUP, and stops on SIGTERM', async () => {
     const dir = configDir(exampleZone);
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = 20000 + Math.floor(Math.random() * 12000);
     const child = spawn(process.execPath, [cli, 'dns', '--config', join(dir, 'geocdn.yaml'), '--listen', `127.0.0.1:${port}`], {
       env: { ...process.env, GEOCDN_LOG_LEVEL: 'info' },
       stdio: ['ignore', 'ignore', 'pipe'],

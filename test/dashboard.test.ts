@@ -54,7 +54,7 @@ describe('dashboard in Chromium', { skip }, () => {
 
   before(async () => {
     const { chromium } = await import('playwright-core');
-    demo = await startDemo(portsFrom(20000 + Math.floor(Math.random() * 20000)), createLogger('test', 'silent'));
+    demo = await startDemo(portsFrom(20000 + Math.floor(Math.random() * 12000)), createLogger('test', 'silent'));
     admin = `http://127.0.0.1:${demo.ports.admin}`;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   });
@@ -125,7 +125,7 @@ describe('dashboard routes, without a browser', () => {
   let demo: Demo;
   let admin: string;
   before(async () => {
-    demo = await startDemo(portsFrom(20000 + Math.floor(Math.random() * 20000)), createLogger('test', 'silent'));
+    demo = await startDemo(portsFrom(20000 + Math.floor(Math.random() * 12000)), createLogger('test', 'silent'));
     admin = `http://127.0.0.1:${demo.ports.admin}`;
   });
   after(() => demo?.stop());

@@ -7,7 +7,8 @@ import { printTour } from '../src/demo/tour.js';
 const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
 
 test('geocdn demo --check: every step of the printed tour behaves as printed', () => {
-  const port = String(20000 + Math.floor(Math.random() * 20000));
+  // Below the kernel's ephemeral range (32768+), where other tests' listen(0) and outgoing sockets land.
+  const port = String(20000 + Math.floor(Math.random() * 12000));
   const r = spawnSync(process.execPath, [cli, 'demo', '--check', '--port', port], { encoding: 'utf8', env: { ...process.env, GEOCDN_LOG_LEVEL: 'silent' }, timeout: 30_000 });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /every step behaved as printed/);

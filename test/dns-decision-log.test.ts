@@ -23,8 +23,8 @@ describe('one debug line per DNS answer decision', () => {
   let withDebug: Demo;
   let withoutDebug: Demo;
   before(async () => {
-    withDebug = await startDemo(portsFrom(20000 + Math.floor(Math.random() * 20000)), debug.logger);
-    withoutDebug = await startDemo(portsFrom(20000 + Math.floor(Math.random() * 20000)), info.logger);
+    withDebug = await startDemo(portsFrom(20000 + Math.floor(Math.random() * 12000)), debug.logger);
+    withoutDebug = await startDemo(portsFrom(20000 + Math.floor(Math.random() * 12000)), info.logger);
   });
   after(async () => {
     await withDebug?.stop();

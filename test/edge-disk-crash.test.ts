@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { objectName } from '../src/edge/cache/disk-format.js';
-import { diskEdgeConfig, startChildEdge } from './helpers/disk-child.js';
+import { diskEdgeConfig, nobodyCannotRunEdge, startChildEdge } from './helpers/disk-child.js';
 import { type TestOrigin, fixed, get, startOrigin } from './helpers/edge-harness.js';
 
 const work = mkdtempSync(join(tmpdir(), 'geocdn-disk-crash-'));
@@ -107,7 +107,7 @@ describe('disk tier in a real edge process', () => {
     }
   });
 
-  it('a read-only disk is reported in the health JSON; the edge serves what it holds and fills memory from the origin', async () => {
+  it('a read-only disk is reported in the health JSON; the edge serves what it holds and fills memory from the origin', { skip: nobodyCannotRunEdge() }, async () => {
     const dir = join(work, 'ro');
     const config = diskEdgeConfig(work, origin.url, dir);
     const writer = await startChildEdge(config);

@@ -25,7 +25,7 @@ describe('geocdn warm, against the demo edges', () => {
   let demo: Demo;
   let base: number;
   before(async () => {
-    base = 20000 + Math.floor(Math.random() * 20000);
+    base = 20000 + Math.floor(Math.random() * 12000);
     demo = await startDemo(portsFrom(base), createLogger('test', 'silent'));
   });
   after(() => demo?.stop());

@@ -1,4 +1,4 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,4 +47,15 @@ export async function startChildEdge(config: string, opts: { uid?: number; gid?:
     void exited.then((code) => reject(new Error(`edge exited (${code}): ${err}`)));
   });
   return { port, child, exited, log: () => err };
+}
+
+/**
+ * Why a child edge cannot run as user `nobody` here, or undefined when it can (or
+ * when we are not root and need not). Node or the build may sit in a folder only root
+ * may enter (a Node from npx under /root, a checkout in /root).
+ */
+export function nobodyCannotRunEdge(): string | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const r = spawnSync(process.execPath, ['-e', `require('node:fs').accessSync(${JSON.stringify(cli)})`], { uid: 65534, gid: 65534, timeout: 10_000 });
+  return r.status === 0 ? undefined : `running as root, and user nobody cannot run ${process.execPath} or read ${cli}`;
 }
