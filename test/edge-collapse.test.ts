@@ -133,3 +133,19 @@ describe('edge: request collapsing', () => {
     assert.equal((await fr).text, 'fr');
   });
 });
+
+describe('body broadcast', () => {
+  it('a sink that detaches while a chunk is delivered does not make the next sink miss it', async () => {
+    const { Fill } = await import('../src/edge/cache/collapse.js');
+    const body = new Fill<unknown>('k').body;
+    const got: string[][] = [[], [], []];
+    const sinks = got.map((g) => ({ write: (c: Buffer) => void g.push(c.toString()), end: () => undefined, fail: () => undefined }));
+    const leaving = { ...sinks[0]!, write: (c: Buffer) => { got[0]!.push(c.toString()); body.detach(leaving); } };
+    body.attach(leaving);
+    body.attach(sinks[1]!);
+    body.attach(sinks[2]!);
+    body.push(Buffer.from('a'));
+    body.push(Buffer.from('b'));
+    assert.deepEqual(got, [['a'], ['a', 'b'], ['a', 'b']]);
+  });
+});

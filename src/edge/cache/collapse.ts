@@ -63,8 +63,9 @@ export class BodyBroadcast {
   }
 
   detach(sink: BodySink): void {
-    const i = this.sinks.indexOf(sink);
-    if (i >= 0) this.sinks.splice(i, 1);
+    // A new array, never an in-place splice: a sink may detach from inside push()'s loop,
+    // which must still reach every other sink with that chunk.
+    if (this.sinks.includes(sink)) this.sinks = this.sinks.filter((s) => s !== sink);
   }
 }
 
