@@ -22,6 +22,7 @@ if (!existsSync(join(root, 'dist/cli.js'))) {
 
 const basePort = Number(process.env.BENCH_BASE_PORT ?? 8081);
 const edgePort = Number(process.env.BENCH_EDGE_PORT ?? 8090);
+const diskEdgePort = edgePort + 1;
 const work = mkdtempSync(join(tmpdir(), 'geocdn-bench-http-'));
 const config = join(work, 'edge.yaml');
 // The peers' clients send Host: 127.0.0.1:PORT; the site is that host. 10 MiB objects must fit.
@@ -37,6 +38,22 @@ sites:
     origin: "http://127.0.0.1:${basePort}"
 `,
 );
+// The disk tier alone: nothing above 512 bytes is kept in memory, so every hit reads its
+// object file (through the page cache), as nginx's proxy_cache does.
+const diskConfig = join(work, 'edge-disk.yaml');
+writeFileSync(
+  diskConfig,
+  `edge:
+  listen: "127.0.0.1:${diskEdgePort}"
+  access_log: false
+  memory_size: 1MiB
+  max_object_size: 512
+  disk: { path: "${join(work, 'disk-cache')}", size: 1GiB, max_object_size: 16MiB }
+sites:
+  "127.0.0.1":
+    origin: "http://127.0.0.1:${basePort}"
+`,
+);
 const resultsDir = join(root, 'bench/results');
 mkdirSync(resultsDir, { recursive: true });
 const tsv = join(resultsDir, 'http.tsv');
@@ -46,6 +63,8 @@ const args = [
   '--base-port', String(basePort),
   '--extra', `edge=127.0.0.1:${edgePort}`,
   '--extra-cmd', `edge=GEOCDN_LOG_LEVEL=warn exec taskset -c 1 ${process.execPath} ${join(root, 'dist/cli.js')} edge --config ${config}`,
+  '--extra', `edge-disk=127.0.0.1:${diskEdgePort}`,
+  '--extra-cmd', `edge-disk=GEOCDN_LOG_LEVEL=warn exec taskset -c 1 ${process.execPath} ${join(root, 'dist/cli.js')} edge --config ${diskConfig}`,
   '--out', tsv,
   ...(process.env.BENCH_DURATION ? ['--duration', process.env.BENCH_DURATION] : []),
   ...process.argv.slice(2),

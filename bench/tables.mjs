@@ -28,7 +28,14 @@ export function dnsRatios(tsvText) {
   return ratioTable(tsvRows(tsvText).map(([peer, mode, qps]) => [peer, mode, qps]), 'geocdn', 'mode', 'QPS');
 }
 
-/** http-peers.sh results: peer, tool, size, req/s, … (wrk rows only). */
+/**
+ * http-peers.sh results: peer, tool, size, req/s, … (wrk rows only). One table per
+ * geocdn edge measured (`edge`: memory tier; `edge-disk`: disk tier only), each beside the peers.
+ */
 export function httpRatios(tsvText) {
-  return ratioTable(tsvRows(tsvText).filter((r) => r[1] === 'wrk').map(([peer, , size, rps]) => [peer, size, rps]), 'edge', 'size', 'req/s');
+  const rows = tsvRows(tsvText).filter((r) => r[1] === 'wrk').map(([peer, , size, rps]) => [peer, size, rps]);
+  const ours = ['edge', 'edge-disk'].filter((name) => rows.some((r) => r[0] === name));
+  return ours
+    .map((name) => ratioTable(rows.filter((r) => r[0] === name || !ours.includes(r[0])), name, 'size', 'req/s'))
+    .join('\n\n');
 }
