@@ -52,6 +52,12 @@ const HAND_OFF = new Set([
 const TCHAR = new Uint8Array(256);
 for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TCHAR[c.charCodeAt(0)] = 1;
 
+/** node's Buffer#latin1Slice (what toString('latin1') ends in, without its argument checks). */
+type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
+function latin1(buf: Buffer, start: number, end: number): string {
+  return (buf as Latin1Buffer).latin1Slice(start, end);
+}
+
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const CR = 0x0d;
 const LF = 0x0a;
@@ -79,7 +85,7 @@ export function parseSimpleRequest(buf: Buffer, start: number, maxHead: number):
     if (c < 0x21 || c > 0x7e) return undefined;
     p++;
   }
-  const target = buf.toString('latin1', targetStart, p);
+  const target = latin1(buf, targetStart, p);
   // " HTTP/1.x\r\n"
   if (
     buf[p] !== SP || buf[p + 1] !== 0x48 || buf[p + 2] !== 0x54 || buf[p + 3] !== 0x54 || buf[p + 4] !== 0x50 ||
@@ -98,7 +104,7 @@ export function parseSimpleRequest(buf: Buffer, start: number, maxHead: number):
     const nameStart = p;
     while (TCHAR[buf[p]!] === 1) p++;
     if (p === nameStart || buf[p] !== 0x3a /* ':' */) return undefined;
-    const name = buf.toString('latin1', nameStart, p).toLowerCase();
+    const name = latin1(buf, nameStart, p).toLowerCase();
     p++;
     while (buf[p] === SP || buf[p] === HTAB) p++;
     const valueStart = p;
@@ -112,7 +118,7 @@ export function parseSimpleRequest(buf: Buffer, start: number, maxHead: number):
     while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) valueEnd--;
     p += 2;
     if (HAND_OFF.has(name) || headers[name] !== undefined) return undefined;
-    const value = buf.toString('latin1', valueStart, valueEnd);
+    const value = latin1(buf, valueStart, valueEnd);
     headers[name] = value;
     if (name === 'host') host = value;
     else if (name === 'connection') {
