@@ -45,7 +45,6 @@ const HAND_OFF = new Set([
   'cache-control',
   'pragma',
   'via',
-  '__proto__',
 ]);
 
 /** RFC 9110 §5.6.2 tchar. */
@@ -95,7 +94,9 @@ export function parseSimpleRequest(buf: Buffer, start: number, maxHead: number):
   if (minorByte !== 0x31 && minorByte !== 0x30) return undefined;
   const minor = minorByte === 0x31 ? 1 : 0;
   p += 11;
-  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
+  // A plain object (fast properties); names the prototype already has (`constructor`,
+  // `__proto__`…) read as defined below and are handed off like duplicates.
+  const headers: Record<string, string> = {};
   let host: string | undefined;
   let close = false;
   let keepAliveToken = false;

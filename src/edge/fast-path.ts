@@ -1,7 +1,9 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { type CacheOutcome, type RequestCacheControl, decideLookup } from './cache/decision.js';
+import { currentAge } from './cache/freshness.js';
 import { fullKey, primaryKey, secondaryKey } from './cache/keys.js';
+import type { StoredObject } from './cache/store.js';
 import type { EdgeContext } from './context.js';
 import { type SimpleRequest, parseSimpleRequest } from './fast-parse.js';
 import { storedHead } from './respond.js';
@@ -52,6 +54,11 @@ export function installFastPath(server: Server, ctx: EdgeContext, opts: FastPath
   server.removeAllListeners('connection');
   const sockets = new Set<Socket>();
   const hostCache = new Map<string, Site | null>();
+  /**
+   * The last whole response (head and small body) written for an object to a keep-alive
+   * HTTP/1.1 GET: its head changes only with Age and the TTL in Cache-Status, once a second.
+   */
+  const ready = new WeakMap<StoredObject, { readonly age: number; readonly ttl: number; readonly bytes: Buffer }>();
 
   function siteFor(host: string): Site | undefined {
     let s = hostCache.get(host);
@@ -77,23 +84,36 @@ export function installFastPath(server: Server, ctx: EdgeContext, opts: FastPath
     const now = ctx.now();
     const d = decideLookup(obj.meta.policy, NO_CLIENT_CC, now);
     if (d.kind !== 'hit') return false;
-    const outcome: CacheOutcome = { status: 'HIT', ttl: d.ttl };
-    const connection = rq.keepAlive ? (rq.minor === 0 ? 'connection: keep-alive\r\n' : '') : 'connection: close\r\n';
-    const head = storedHead(obj, outcome, ctx.id, now, connection);
     const body = obj.body;
     let sent = 0;
-    if (rq.method !== 'GET' || body.length === 0) socket.write(head, 'latin1');
-    else if (body.length <= COPY_MAX) {
-      // One buffer, one write(2): cheaper than writev of two for small bodies.
-      const out = Buffer.allocUnsafe(head.length + body.length);
-      out.write(head, 0, 'latin1');
-      body.copy(out, head.length);
-      socket.write(out);
+    const usual = rq.method === 'GET' && rq.keepAlive && rq.minor === 1 && body.length > 0 && body.length <= COPY_MAX;
+    const age = usual ? currentAge(obj.meta.policy, now) : 0;
+    const last = usual ? ready.get(obj) : undefined;
+    if (last !== undefined && last.age === age && last.ttl === d.ttl) {
+      // The same second as the last HIT of this object: the very same bytes.
+      socket.write(last.bytes);
       sent = body.length;
     } else {
-      socket.write(head, 'latin1');
-      socket.write(body);
-      sent = body.length;
+      const outcome: CacheOutcome = { status: 'HIT', ttl: d.ttl };
+      const connection = rq.keepAlive ? (rq.minor === 0 ? 'connection: keep-alive\r\n' : '') : 'connection: close\r\n';
+      const head = storedHead(obj, outcome, ctx.id, now, connection);
+      if (rq.method !== 'GET' || body.length === 0) socket.write(head, 'latin1');
+      else if (body.length <= COPY_MAX) {
+        // One buffer, one write(2): cheaper than writev of two for small bodies.
+        const out = Buffer.allocUnsafe(head.length + body.length);
+        out.write(head, 0, 'latin1');
+        body.copy(out, head.length);
+        socket.write(out);
+        sent = body.length;
+        if (usual) ready.set(obj, { age, ttl: d.ttl, bytes: out });
+      } else {
+        // Head and body in one writev (corks nest: pipelined responses still leave together).
+        socket.cork();
+        socket.write(head, 'latin1');
+        socket.write(body);
+        socket.uncork();
+        sent = body.length;
+      }
     }
     const stats = ctx.stats;
     stats.requests++;
