@@ -37,6 +37,8 @@ type ConnectionListener = (this: Server, socket: Socket) => void;
 
 /** Bodies up to this size are copied behind their head into one buffer. */
 const COPY_MAX = 16 * 1024;
+/** Bytes of ready-made small responses kept (see `ready`). */
+const READY_MAX_BYTES = 8 * 1024 * 1024;
 
 const NO_CLIENT_CC: RequestCacheControl = { noCache: false, maxAge: undefined };
 
@@ -57,8 +59,21 @@ export function installFastPath(server: Server, ctx: EdgeContext, opts: FastPath
   /**
    * The last whole response (head and small body) written for an object to a keep-alive
    * HTTP/1.1 GET: its head changes only with Age and the TTL in Cache-Status, once a second.
+   * Bounded in bytes (these copies are outside the memory tier's budget): full, it starts over.
    */
-  const ready = new WeakMap<StoredObject, { readonly age: number; readonly ttl: number; readonly bytes: Buffer }>();
+  const ready = new Map<StoredObject, { readonly age: number; readonly ttl: number; readonly bytes: Buffer }>();
+  let readyBytes = 0;
+
+  function keepReady(obj: StoredObject, age: number, ttl: number, bytes: Buffer): void {
+    const old = ready.get(obj);
+    if (old !== undefined) readyBytes -= old.bytes.length;
+    if (readyBytes + bytes.length > READY_MAX_BYTES) {
+      ready.clear();
+      readyBytes = 0;
+    }
+    ready.set(obj, { age, ttl, bytes });
+    readyBytes += bytes.length;
+  }
 
   function siteFor(host: string): Site | undefined {
     let s = hostCache.get(host);
@@ -100,12 +115,13 @@ export function installFastPath(server: Server, ctx: EdgeContext, opts: FastPath
       if (rq.method !== 'GET' || body.length === 0) socket.write(head, 'latin1');
       else if (body.length <= COPY_MAX) {
         // One buffer, one write(2): cheaper than writev of two for small bodies.
-        const out = Buffer.allocUnsafe(head.length + body.length);
+        // A kept copy gets its own memory, not a slice that pins a shared pool block.
+        const out = usual ? Buffer.allocUnsafeSlow(head.length + body.length) : Buffer.allocUnsafe(head.length + body.length);
         out.write(head, 0, 'latin1');
         body.copy(out, head.length);
         socket.write(out);
         sent = body.length;
-        if (usual) ready.set(obj, { age, ttl: d.ttl, bytes: out });
+        if (usual) keepReady(obj, age, d.ttl, out);
       } else {
         // Head and body in one writev (corks nest: pipelined responses still leave together).
         socket.cork();
