@@ -31,6 +31,7 @@ writeFileSync(
   `edge:
   listen: "127.0.0.1:${edgePort}"
   access_log: false   # as the nginx peer (access_log off)
+  fast_path: ${process.env.BENCH_EDGE_FAST_PATH === 'false' ? 'false' : 'true'}   # BENCH_EDGE_FAST_PATH=false: node:http only, for comparison
   memory_size: 512MiB
   max_object_size: 16MiB
 sites:

@@ -171,6 +171,11 @@ export const edgeSectionSchema = z
     max_header_size: z.number().int().min(1024).max(1 << 20).default(16 * 1024),
     /** Upper bound of the Last-Modified heuristic (RFC 9111 §4.2.2). */
     heuristic_max_s: seconds.default(86_400),
+    /**
+     * Plain-HTTP fresh memory HITs of simple GET/HEAD requests answered by the edge's own narrow
+     * request reader before node's HTTP parser (src/edge/fast-path.ts); anything else goes to node.
+     */
+    fast_path: z.boolean().default(true),
     /** One JSON `access` log line per response (client, method, host, URL, status, cache status, time). */
     access_log: z.boolean().default(true),
     health_path: z.string().startsWith('/').default('/.well-known/geocdn/health'),

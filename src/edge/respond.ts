@@ -39,6 +39,17 @@ function storedPrefix(obj: StoredObject, id: Identity): string {
   return prefix;
 }
 
+/**
+ * The whole serialized head of a stored response: its prefix plus X-Cache-Status,
+ * Cache-Status, Age and `connection` (a whole line, or empty). Also used by the raw fast path.
+ */
+export function storedHead(obj: StoredObject, outcome: CacheOutcome, id: Identity, now: number, connection: string): string {
+  return (
+    `${storedPrefix(obj, id)}x-cache-status: ${outcome.status}\r\ncache-status: ${cacheStatusValue(id.name, outcome)}\r\nage: ${currentAge(obj.meta.policy, now)}\r\n` +
+    `${connection}\r\n`
+  );
+}
+
 function connectionLine(res: ServerResponse): string {
   if (!res.shouldKeepAlive) {
     (res as unknown as RawResponse)._last = true;
@@ -56,10 +67,7 @@ export function writeStored(res: ServerResponse, obj: StoredObject, outcome: Cac
   // node's HTTP/1.1 response before its head is set; HTTP/2's compatibility response has no `_header`.
   if (raw._header !== null) return writeStoredFields(res, obj, outcome, id, now);
   mark(res, outcome);
-  const age = currentAge(obj.meta.policy, now);
-  raw._header =
-    `${storedPrefix(obj, id)}x-cache-status: ${outcome.status}\r\ncache-status: ${cacheStatusValue(id.name, outcome)}\r\nage: ${age}\r\n` +
-    `${connectionLine(res)}\r\n`;
+  raw._header = storedHead(obj, outcome, id, now, connectionLine(res));
   res.statusCode = obj.meta.status;
   if (!raw._hasBody) {
     res.end();

@@ -12,6 +12,7 @@ import type { CacheStore } from './cache/store.js';
 import { createTieredStore, diskFolder } from './cache/tiered-store.js';
 import { compressionRules } from './compress.js';
 import type { EdgeContext } from './context.js';
+import { installFastPath } from './fast-path.js';
 import type { FillHead } from './fill.js';
 import { createRequestHandler } from './handler.js';
 import { createOriginClient } from './origin.js';
@@ -86,6 +87,7 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
   };
   const httpOptions = { maxHeaderSize: edge.max_header_size, requestTimeout: 60_000, headersTimeout: 20_000, keepAliveTimeout: 30_000, joinDuplicateHeaders: false };
   const server = createServer(httpOptions, createRequestHandler(context));
+  if (edge.fast_path) installFastPath(server, context, { maxHeaderSize: edge.max_header_size, headersTimeout: httpOptions.headersTimeout, keepAliveTimeout: httpOptions.keepAliveTimeout });
   function refuseBadRequest(err: Error & { code?: string }, socket: Socket): void {
     if (!socket.writable) return void socket.destroy();
     const [status, reason] = clientErrorStatus(err.code);
