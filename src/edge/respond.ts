@@ -69,7 +69,12 @@ export function writeStored(res: ServerResponse, obj: StoredObject, outcome: Cac
   mark(res, outcome);
   raw._header = storedHead(obj, outcome, id, now, connectionLine(res));
   res.statusCode = obj.meta.status;
-  if (!raw._hasBody) {
+  return sendStoredBody(res, obj, raw._hasBody);
+}
+
+/** Ends a response whose head is set with the stored body (none for HEAD, 204, 304); returns the body bytes sent. */
+function sendStoredBody(res: ServerResponse, obj: StoredObject, hasBody: boolean): number {
+  if (!hasBody) {
     res.end();
     return 0;
   }
@@ -93,16 +98,7 @@ function writeStoredFields(res: ServerResponse, obj: StoredObject, outcome: Cach
   const extra = cacheFields(outcome, id, currentAge(m.policy, now));
   if (m.status !== 204 && m.status !== 304) extra.push('content-length', String(m.bodySize));
   res.writeHead(m.status, flatHeaders(m.headers, extra));
-  if (res.req.method === 'HEAD' || m.status === 204 || m.status === 304) {
-    res.end();
-    return 0;
-  }
-  if (obj.body) {
-    res.end(obj.body);
-    return obj.body.length;
-  }
-  pipeline(obj.stream(), res, () => undefined);
-  return m.bodySize;
+  return sendStoredBody(res, obj, res.req.method !== 'HEAD' && m.status !== 204 && m.status !== 304);
 }
 
 /** Is this an HTTP/2 response (compatibility API)? Connection-specific fields are forbidden there. */
