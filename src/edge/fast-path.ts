@@ -7,7 +7,7 @@ import type { StoredObject } from './cache/store.js';
 import type { EdgeContext } from './context.js';
 import { type SimpleRequest, parseSimpleRequest } from './fast-parse.js';
 import { storedHead } from './respond.js';
-import { type Site, bypassRule, normalizeHost } from './sites.js';
+import { type Site, bypassRule, siteLookup } from './sites.js';
 
 /**
  * The raw fast path (`edge.fast_path`, on by default) for plain-HTTP connections.
@@ -55,7 +55,7 @@ export function installFastPath(server: Server, ctx: EdgeContext, opts: FastPath
   const nodeListeners = server.listeners('connection') as ConnectionListener[];
   server.removeAllListeners('connection');
   const sockets = new Set<Socket>();
-  const hostCache = new Map<string, Site | null>();
+  const siteFor = siteLookup(ctx.sites);
   /**
    * The last whole response (head and small body) written for an object to a keep-alive
    * HTTP/1.1 GET: its head changes only with Age and the TTL in Cache-Status, once a second.
@@ -73,16 +73,6 @@ export function installFastPath(server: Server, ctx: EdgeContext, opts: FastPath
     }
     ready.set(obj, { age, ttl, bytes });
     readyBytes += bytes.length;
-  }
-
-  function siteFor(host: string): Site | undefined {
-    let s = hostCache.get(host);
-    if (s === undefined) {
-      if (hostCache.size > 1024) hostCache.clear();
-      s = ctx.sites.get(normalizeHost(host)) ?? null;
-      hostCache.set(host, s);
-    }
-    return s ?? undefined;
   }
 
   /** Answers `rq` when it is a fresh in-memory HIT, exactly as the handler's writeStored would; false: node's job. */

@@ -15,7 +15,7 @@ import { type PassRequest, clientIp, passThrough, streamResponse } from './pass.
 import { planRanges, planSink, writeRangeHead, writeStoredRanges, writeUnsatisfiable } from './range-body.js';
 import { OUTCOME, type WithOutcome, writeError, writeNotModified, writeStored, writeStreamingHead } from './respond.js';
 import { type SliceFallback, serveSliced } from './slice.js';
-import { type Site, bypassRule, normalizeHost } from './sites.js';
+import { type Site, bypassRule, siteLookup } from './sites.js';
 
 /** One request on its way through the cache; the only per-request object. */
 interface Rq extends PassRequest {
@@ -37,7 +37,7 @@ function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
  * (whose request and response objects have the shape used here). `scheme` is the listener's.
  */
 export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' = 'http'): (req: IncomingMessage, res: ServerResponse) => void {
-  const hostCache = new Map<string, Site | null>();
+  const siteFor = siteLookup(ctx.sites);
 
   /** Once per response: counts its cache status and writes the access line. */
   function finish(req: IncomingMessage, res: ServerResponse, startedAt: number, endedInHandler = false): void {
@@ -60,16 +60,6 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
       },
       'access',
     );
-  }
-
-  function siteFor(host: string): Site | undefined {
-    let s = hostCache.get(host);
-    if (s === undefined) {
-      if (hostCache.size > 1024) hostCache.clear();
-      s = ctx.sites.get(normalizeHost(host)) ?? null;
-      hostCache.set(host, s);
-    }
-    return s ?? undefined;
   }
 
   const countBytes = (n: number): void => {

@@ -51,6 +51,24 @@ export function buildSiteTable(sites: SitesSection, edge: EdgeSection): SiteTabl
   return table;
 }
 
+/**
+ * The site for a Host field value as sent (any case, port, trailing dot), with the
+ * answers remembered: the same few values come on every request. Bounded: past 1024
+ * distinct values (a client making them up) it starts over.
+ */
+export function siteLookup(sites: SiteTable): (host: string) => Site | undefined {
+  const seen = new Map<string, Site | null>();
+  return (host) => {
+    let s = seen.get(host);
+    if (s === undefined) {
+      if (seen.size > 1024) seen.clear();
+      s = sites.get(normalizeHost(host)) ?? null;
+      seen.set(host, s);
+    }
+    return s ?? undefined;
+  };
+}
+
 /** The host part of a Host field value, lower-cased, without port or trailing dot. */
 export function normalizeHost(host: string): string {
   let h = host.trim().toLowerCase();
