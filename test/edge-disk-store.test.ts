@@ -95,6 +95,25 @@ describe('disk tier', () => {
     assert.equal(b.stats().entries, 0);
   });
 
+  it('a small body read again soon comes from one synchronous read, never from a file changed since it was checked', async () => {
+    const dir = freshDir();
+    const s = await disk(1 << 20, 1 << 20, dir, 16);
+    const body = 'x'.repeat(1000);
+    await put(s, 'k', body);
+    const first = (await s.get('k'))!;
+    assert.equal(first.body, undefined, 'the first read streams from the file');
+    assert.equal((await readAll(first)).toString(), body);
+    const second = (await s.get('k'))!;
+    assert.equal(second.body?.toString(), body, 'read again soon: the whole body at once');
+
+    const file = fileOf(dir, 'k');
+    writeFileSync(file, Buffer.concat([readFileSync(file), Buffer.from('!')]));
+    const third = await s.get('k');
+    assert.equal(third?.body, undefined, 'a changed file is not read synchronously');
+    if (third) await assert.rejects(readAll(third));
+    assert.equal(await s.get('k'), undefined, 'and the changed file is dropped');
+  });
+
   it('cleans half-written temp files and invalid object files at start', async () => {
     const dir = freshDir();
     const a = await disk(1 << 20, 1 << 20, dir);

@@ -23,6 +23,8 @@ export interface DiskEntry {
   verified: string;
   /** In the protected segment: used again since it came in. */
   hot: boolean;
+  /** When its body was last streamed from the file (ms): a small body read again soon is read synchronously. */
+  lastRead?: number;
 }
 
 /** Share of the budget the protected segment may hold; the rest is for objects on probation. */

@@ -5,8 +5,12 @@ import { Readable } from 'node:stream';
 import { type DiskEntry, SlruIndex, entryMeta, varyOf } from './disk-index.js';
 import { encodeHeader, metaJson, objectName, parseHeader, sealHeader } from './disk-format.js';
 import { clearTemp, scanObjects } from './disk-scan.js';
-import { FileRangeStream, fileStamp } from './disk-stream.js';
+import { FileRangeStream, fileStamp, readRangeSync } from './disk-stream.js';
 import type { CacheStore, DiskState, DiskTierStats, EntryDraft, EntryMeta, StoredObject, StoreWriter, VariantIndex } from './store.js';
+
+/** A body up to this size, streamed from its file within the last SYNC_READ_RECENT_MS, is read synchronously. */
+const SYNC_READ_MAX = 64 * 1024;
+const SYNC_READ_RECENT_MS = 10_000;
 
 /** The parts of a logger the disk tier uses (pino's Logger fits). */
 export interface DiskLog {
@@ -224,7 +228,15 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
     await pathOps.get(e.file);
     // A body checked since start is streamed from its file without reading the header again: the
     // index holds the metadata, and the stream checks the file's stamp when it opens it.
-    if (e.verified !== '' && e.bodySize > readWholeMax) return objectFromFile(e, entryMeta(e), e.verified);
+    if (e.verified !== '' && e.bodySize > readWholeMax) {
+      const t = now();
+      if (e.bodySize <= SYNC_READ_MAX && e.lastRead !== undefined && t - e.lastRead < SYNC_READ_RECENT_MS) {
+        const body = readRangeSync(e.file, e.verified, e.headerCap, e.bodySize);
+        if (body !== undefined) return objectFromBuffer(entryMeta(e), body);
+      }
+      e.lastRead = t;
+      return objectFromFile(e, entryMeta(e), e.verified);
+    }
     let fh: FileHandle;
     try {
       fh = await open(e.file, 'r');
