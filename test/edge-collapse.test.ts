@@ -1,26 +1,16 @@
 import assert from 'node:assert/strict';
 import { Agent, request as httpRequest } from 'node:http';
-import { after, before, describe, it } from 'node:test';
-import { type TestEdge, type TestOrigin, gate, get, startEdge, startOrigin, until } from './helpers/edge-harness.js';
+import { describe, it } from 'node:test';
+import { gate, get, originAndEdge, until } from './helpers/edge-harness.js';
 
 describe('edge: request collapsing', () => {
-  let origin: TestOrigin;
-  let edge: TestEdge;
-
-  before(async () => {
-    origin = await startOrigin();
-    edge = await startEdge({ origin });
-  });
-  after(async () => {
-    await edge.close();
-    await origin.close();
-  });
+  const t = originAndEdge();
 
   it('1000 concurrent requests for one key cost one origin fetch, and all get the whole body', async () => {
     const release = gate();
     const part1 = Buffer.alloc(64 * 1024, 'a');
     const part2 = Buffer.alloc(64 * 1024, 'b');
-    origin.route('/popular', async (_req, res) => {
+    t.origin.route('/popular', async (_req, res) => {
       res.writeHead(200, { 'cache-control': 'max-age=100', 'content-length': String(part1.length + part2.length) });
       res.write(part1);
       await release.promise;
@@ -28,13 +18,13 @@ describe('edge: request collapsing', () => {
     });
     const agent = new Agent({ keepAlive: true, maxSockets: 1000 });
     const n = 1000;
-    const replies = Array.from({ length: n }, () => get(edge, '/popular', { agent }));
+    const replies = Array.from({ length: n }, () => get(t.edge, '/popular', { agent }));
     // every request has reached the edge while the origin is still sending the body
-    await until(() => edge.context.stats.inflight >= n, `${n} requests in flight`);
+    await until(() => t.edge.context.stats.inflight >= n, `${n} requests in flight`);
     release.open();
     const all = await Promise.all(replies);
     agent.destroy();
-    assert.equal(origin.count('/popular'), 1);
+    assert.equal(t.origin.count('/popular'), 1);
     for (const r of all) {
       assert.equal(r.status, 200);
       assert.equal(r.body.length, part1.length + part2.length);
@@ -42,21 +32,21 @@ describe('edge: request collapsing', () => {
     const statuses = new Set(all.map((r) => r.headers['x-cache-status']));
     assert.deepEqual([...statuses], ['MISS']);
     assert.equal(all.filter((r) => /collapsed/.test(String(r.headers['cache-status']))).length, n - 1);
-    assert.equal((await get(edge, '/popular')).headers['x-cache-status'], 'HIT');
+    assert.equal((await get(t.edge, '/popular')).headers['x-cache-status'], 'HIT');
   });
 
   it('a joiner gets the body as it streams in, not after the fill completes', async () => {
     const release = gate();
-    origin.route('/slow-body', async (_req, res) => {
+    t.origin.route('/slow-body', async (_req, res) => {
       res.writeHead(200, { 'cache-control': 'max-age=100' });
       res.write('first;');
       await release.promise;
       res.end('last');
     });
-    const leader = get(edge, '/slow-body');
-    await until(() => origin.count('/slow-body') === 1, 'the fill to start');
+    const leader = get(t.edge, '/slow-body');
+    await until(() => t.origin.count('/slow-body') === 1, 'the fill to start');
     const firstChunk = await new Promise<string>((resolve, reject) => {
-      const req = httpRequest({ port: edge.port, host: '127.0.0.1', path: '/slow-body', headers: { host: 'www.example.test' } }, (res) => {
+      const req = httpRequest({ port: t.edge.port, host: '127.0.0.1', path: '/slow-body', headers: { host: 'www.example.test' } }, (res) => {
         res.once('data', (c: Buffer) => {
           resolve(c.toString());
           res.resume();
@@ -68,13 +58,13 @@ describe('edge: request collapsing', () => {
     assert.equal(firstChunk, 'first;');
     release.open();
     assert.equal((await leader).text, 'first;last');
-    assert.equal(origin.count('/slow-body'), 1);
+    assert.equal(t.origin.count('/slow-body'), 1);
   });
 
   it('when the response is not cacheable, the waiters go to the origin at once', async () => {
     const release = gate();
     let calls = 0;
-    origin.route('/private', async (_req, res) => {
+    t.origin.route('/private', async (_req, res) => {
       calls++;
       res.writeHead(200, { 'cache-control': 'private' });
       // only the first (the fill) waits: the waiters' own requests are answered at once
@@ -84,27 +74,27 @@ describe('edge: request collapsing', () => {
       }
       res.end(`call ${calls}`);
     });
-    const replies = Array.from({ length: 5 }, () => get(edge, '/private'));
+    const replies = Array.from({ length: 5 }, () => get(t.edge, '/private'));
     // the first body is still open: the other four reached the origin on their own
     await until(() => calls >= 5, 'waiters to reach the origin while the first body is open');
     release.open();
     const all = await Promise.all(replies);
-    assert.equal(origin.count('/private'), 5);
+    assert.equal(t.origin.count('/private'), 5);
     assert.ok(all.every((r) => r.headers['x-cache-status'] === 'MISS'));
     assert.ok(all.every((r) => r.headers['cache-status']?.includes('detail=private')));
   });
 
   it('joiners whose Vary values differ from the leader fetch their own variant', async () => {
     const release = gate();
-    origin.route('/lang', async (req, res) => {
+    t.origin.route('/lang', async (req, res) => {
       if (req.headers['accept-language'] === 'en') await release.promise;
       res.writeHead(200, { 'cache-control': 'max-age=100', vary: 'accept-language' });
       res.end(String(req.headers['accept-language']));
     });
-    const en = get(edge, '/lang', { headers: { 'accept-language': 'en' } });
-    await until(() => origin.count('/lang') === 1, 'the en fill');
-    const de = get(edge, '/lang', { headers: { 'accept-language': 'de' } });
-    await until(() => edge.context.stats.inflight >= 2, 'the de request to join');
+    const en = get(t.edge, '/lang', { headers: { 'accept-language': 'en' } });
+    await until(() => t.origin.count('/lang') === 1, 'the en fill');
+    const de = get(t.edge, '/lang', { headers: { 'accept-language': 'de' } });
+    await until(() => t.edge.context.stats.inflight >= 2, 'the de request to join');
     release.open();
     assert.equal((await en).text, 'en');
     assert.equal((await de).text, 'de');
@@ -112,7 +102,7 @@ describe('edge: request collapsing', () => {
 
   it('a joiner of another variant is not served the variant the leader revalidated', async () => {
     const release = gate();
-    origin.route('/variant-reval', async (req, res) => {
+    t.origin.route('/variant-reval', async (req, res) => {
       const lang = String(req.headers['accept-language']);
       if (req.headers['if-none-match'] === `"${lang}"`) {
         await release.promise;
@@ -122,12 +112,12 @@ describe('edge: request collapsing', () => {
       res.writeHead(200, { 'cache-control': 'max-age=0', etag: `"${lang}"`, vary: 'accept-language' });
       res.end(lang);
     });
-    await get(edge, '/variant-reval', { headers: { 'accept-language': 'en' } });
-    const before = origin.count('/variant-reval');
-    const en = get(edge, '/variant-reval', { headers: { 'accept-language': 'en' } });
-    await until(() => origin.count('/variant-reval') === before + 1, 'the en revalidation');
-    const fr = get(edge, '/variant-reval', { headers: { 'accept-language': 'fr' } });
-    await until(() => edge.context.stats.inflight >= 2, 'fr to join');
+    await get(t.edge, '/variant-reval', { headers: { 'accept-language': 'en' } });
+    const before = t.origin.count('/variant-reval');
+    const en = get(t.edge, '/variant-reval', { headers: { 'accept-language': 'en' } });
+    await until(() => t.origin.count('/variant-reval') === before + 1, 'the en revalidation');
+    const fr = get(t.edge, '/variant-reval', { headers: { 'accept-language': 'fr' } });
+    await until(() => t.edge.context.stats.inflight >= 2, 'fr to join');
     release.open();
     assert.equal((await en).headers['x-cache-status'], 'REVALIDATED');
     assert.equal((await fr).text, 'fr');

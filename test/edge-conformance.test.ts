@@ -5,26 +5,17 @@ import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { parseDirectives } from '../src/edge/cache/cache-control.js';
 import { parseHttpDate } from '../src/edge/cache/http-date.js';
-import { type TestEdge, type TestOrigin, fixed, get, startEdge, startOrigin } from './helpers/edge-harness.js';
+import { type TestEdge, type TestOrigin, fixed, get, originAndEdge, startEdge, startOrigin } from './helpers/edge-harness.js';
 
 describe('edge conformance: RFC 9111/9110 details over HTTP', () => {
-  let origin: TestOrigin;
-  let edge: TestEdge;
-  before(async () => {
-    origin = await startOrigin();
-    edge = await startEdge({ origin });
-  });
-  after(async () => {
-    await edge.close();
-    await origin.close();
-  });
+  const t = originAndEdge();
 
   /** Two GETs of a path answered by `headers`; how many reached the origin, and the second reply. */
   async function twice(path: string, status: number, headers: Record<string, string | string[]>, reqHeaders: Record<string, string> = {}) {
-    origin.route(path, fixed(status, { 'content-type': 'text/plain', ...headers }, 'body'));
-    await get(edge, path, { headers: reqHeaders });
-    const second = await get(edge, path, { headers: reqHeaders });
-    return { fetches: origin.count(path), second };
+    t.origin.route(path, fixed(status, { 'content-type': 'text/plain', ...headers }, 'body'));
+    await get(t.edge, path, { headers: reqHeaders });
+    const second = await get(t.edge, path, { headers: reqHeaders });
+    return { fetches: t.origin.count(path), second };
   }
 
   it('an Expires that is not an HTTP-date means already expired (RFC 9111 §5.3, RFC 9110 §5.6.7)', async () => {
@@ -85,17 +76,17 @@ describe('edge conformance: RFC 9111/9110 details over HTTP', () => {
   it('If-None-Match matches entity-tags as the origin sent them, malformed ones too', async () => {
     for (const [i, etag] of ['abcdef', 'w/"abcdef"', 'W"abcdef"'].entries()) {
       const path = `/etag-odd-${i}`;
-      origin.route(path, fixed(200, { 'cache-control': 'max-age=3600', etag }, 'body'));
-      await get(edge, path);
-      const r = await get(edge, path, { headers: { 'if-none-match': `"zzz", ${etag}` } });
+      t.origin.route(path, fixed(200, { 'cache-control': 'max-age=3600', etag }, 'body'));
+      await get(t.edge, path);
+      const r = await get(t.edge, path, { headers: { 'if-none-match': `"zzz", ${etag}` } });
       assert.equal(r.status, 304, `If-None-Match: ${etag}`);
       assert.equal(r.headers['x-cache-status'], 'HIT');
-      assert.equal(origin.count(path), 1);
+      assert.equal(t.origin.count(path), 1);
     }
-    origin.route('/etag-list', fixed(200, { 'cache-control': 'max-age=3600', etag: '"a,1"' }, 'body'));
-    await get(edge, '/etag-list');
-    assert.equal((await get(edge, '/etag-list', { headers: { 'if-none-match': '"b", W/"a,1"' } })).status, 304);
-    assert.equal((await get(edge, '/etag-list', { headers: { 'if-none-match': '"a", "1"' } })).status, 200);
+    t.origin.route('/etag-list', fixed(200, { 'cache-control': 'max-age=3600', etag: '"a,1"' }, 'body'));
+    await get(t.edge, '/etag-list');
+    assert.equal((await get(t.edge, '/etag-list', { headers: { 'if-none-match': '"b", W/"a,1"' } })).status, 304);
+    assert.equal((await get(t.edge, '/etag-list', { headers: { 'if-none-match': '"a", "1"' } })).status, 200);
   });
 
   it('a max-age with whitespace around "=" is no max-age (RFC 9111 §5.2 grammar)', async () => {
@@ -122,13 +113,13 @@ describe('edge conformance: RFC 9111/9110 details over HTTP', () => {
 
   it('Vary: Accept-Language selects the same variant whatever the case of the tags', async () => {
     const vary = { 'cache-control': 'max-age=3600', vary: 'Accept-Language' };
-    origin.route('/lang', fixed(200, vary, 'body'));
-    await get(edge, '/lang', { headers: { 'accept-language': 'en, de' } });
-    const r = await get(edge, '/lang', { headers: { 'accept-language': 'eN,De' } });
+    t.origin.route('/lang', fixed(200, vary, 'body'));
+    await get(t.edge, '/lang', { headers: { 'accept-language': 'en, de' } });
+    const r = await get(t.edge, '/lang', { headers: { 'accept-language': 'eN,De' } });
     assert.equal(r.headers['x-cache-status'], 'HIT');
-    const other = await get(edge, '/lang', { headers: { 'accept-language': 'de, en' } });
+    const other = await get(t.edge, '/lang', { headers: { 'accept-language': 'de, en' } });
     assert.equal(other.headers['x-cache-status'], 'MISS', 'order is a preference: another variant');
-    assert.equal(origin.count('/lang'), 2);
+    assert.equal(t.origin.count('/lang'), 2);
   });
 });
 

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { type Socket, connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { installFastPath } from '../src/edge/fast-path.js';
 import { parseSimpleRequest } from '../src/edge/fast-parse.js';
@@ -10,32 +9,6 @@ const host = 'Host: www.example.test\r\n';
 /** Every `HTTP/1.1 NNN` status line and X-Cache-Status in a raw reply, in order. */
 function statuses(reply: string): string[] {
   return [...reply.matchAll(/HTTP\/1\.1 (\d{3}) [^\r]*\r\n((?:[^\r]+\r\n)*)\r\n/g)].map((m) => `${m[1]} ${/x-cache-status: (\w+)/i.exec(m[2]!)?.[1] ?? '-'}`);
-}
-
-/** Opens a connection and sends `parts` one by one, waiting `gapMs` between them; resolves with all it read until close (or 5 s). */
-function trickle(port: number, parts: string[], gapMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s: Socket = connect(port, '127.0.0.1');
-    s.setNoDelay(true);
-    let out = '';
-    const timer = setTimeout(() => {
-      s.destroy();
-      resolve(out);
-    }, 5000);
-    s.on('data', (d) => (out += d.toString('latin1')));
-    s.on('close', () => {
-      clearTimeout(timer);
-      resolve(out);
-    });
-    s.on('error', (e) => (out ? undefined : reject(e)));
-    let i = 0;
-    const next = (): void => {
-      if (i >= parts.length) return;
-      s.write(parts[i++]!);
-      setTimeout(next, gapMs);
-    };
-    next();
-  });
 }
 
 describe('edge fast path: the same answers as node:http alone', () => {
@@ -145,15 +118,15 @@ describe('edge fast path: handing a connection to node', () => {
 
   it('a request split byte by byte is answered, also after a HIT on the same connection', async () => {
     const req = `GET / HTTP/1.1\r\n${host}Connection: close\r\n\r\n`;
-    const alone = await trickle(edge.port, [...req], 1);
+    const alone = await raw(edge.port, [...req], 1);
     assert.deepEqual(statuses(alone), ['200 HIT']);
-    const afterHit = await trickle(edge.port, [`GET / HTTP/1.1\r\n${host}\r\n`, ...req], 1);
+    const afterHit = await raw(edge.port, [`GET / HTTP/1.1\r\n${host}\r\n`, ...req], 1);
     assert.deepEqual(statuses(afterHit), ['200 HIT', '200 HIT']);
     assert.match(afterHit, /\r\n\r\nroot$/);
   });
 
   it('a head split across packets after several HITs keeps the pipeline order', async () => {
-    const r = await trickle(edge.port, [`GET / HTTP/1.1\r\n${host}\r\nGET /a HTTP/1.1\r\nHo`, `st: www.example.test\r\n\r\nGET / HTTP/1.1\r\n${host}Connection: close\r\n\r\n`], 20);
+    const r = await raw(edge.port, [`GET / HTTP/1.1\r\n${host}\r\nGET /a HTTP/1.1\r\nHo`, `st: www.example.test\r\n\r\nGET / HTTP/1.1\r\n${host}Connection: close\r\n\r\n`], 20);
     assert.deepEqual(statuses(r), ['200 HIT', '200 HIT', '200 HIT']);
   });
 

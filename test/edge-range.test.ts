@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { type TestEdge, type TestOrigin, fixed, gate, get, startEdge, startOrigin } from './helpers/edge-harness.js';
+import { type TestEdge, type TestOrigin, fixed, gate, get, originAndEdge, startEdge, startOrigin } from './helpers/edge-harness.js';
 import { type Representation, parseMultipart, pattern, rangedOrigin, startStreamingEdge } from './helpers/edge-range.js';
 
 const LAST_MODIFIED = 'Mon, 23 Nov 2026 10:00:00 GMT';
@@ -197,20 +197,11 @@ describe('edge: Range on a miss', () => {
 });
 
 describe('edge: Range with curl -r', { skip: hasCurl ? false : NO_CURL }, () => {
-  let origin: TestOrigin;
-  let edge: TestEdge;
-  before(async () => {
-    origin = await startOrigin();
-    edge = await startEdge({ origin });
-  });
-  after(async () => {
-    await edge.close();
-    await origin.close();
-  });
+  const t = originAndEdge();
 
   it('curl -r 2-5 gets 206 and the four bytes, as in the README', async () => {
-    origin.route('/file.bin', fixed(200, { 'cache-control': 'max-age=300' }, '0123456789'));
-    const { stdout } = await promisify(execFile)('curl', ['-s', '-r', '2-5', '-D', '-', '-H', 'Host: www.example.test', `${edge.url}/file.bin`], { encoding: 'utf8' });
+    t.origin.route('/file.bin', fixed(200, { 'cache-control': 'max-age=300' }, '0123456789'));
+    const { stdout } = await promisify(execFile)('curl', ['-s', '-r', '2-5', '-D', '-', '-H', 'Host: www.example.test', `${t.edge.url}/file.bin`], { encoding: 'utf8' });
     assert.match(stdout, /^HTTP\/1\.1 206 Partial Content/);
     assert.match(stdout, /content-range: bytes 2-5\/10/i);
     assert.ok(stdout.endsWith('\r\n\r\n2345'));

@@ -39,6 +39,16 @@ interface HttpStep extends StepBase {
 
 const TOKEN = 'Authorization: Bearer demo-token-only-for-loopback';
 const curlEdge = (ip: string) => `curl -sI --resolve cdn.example.test:{http}:${ip} http://cdn.example.test:{http}`;
+/** `curl -sI` through one edge, checked by its X-Cache-Status. */
+function edgeHead(ip: string, path: string, comment: string, want: string): HttpStep {
+  return {
+    kind: 'http',
+    command: `${curlEdge(ip)}${path}`,
+    comment,
+    request: { address: ip, port: 'http', method: 'HEAD', path, host: 'cdn.example.test' },
+    expect: cacheStatus(want),
+  };
+}
 const cacheStatus = (want: string) => (status: number, h: Record<string, string | string[] | undefined>) =>
   h['x-cache-status'] === want ? undefined : `expected X-Cache-Status: ${want}, got ${String(h['x-cache-status'])} (HTTP ${status})`;
 
@@ -125,20 +135,8 @@ export const tourSteps: TourStep[] = [
     query: { name: 'example.com', type: RRType.A },
     expect: (m) => want(m.rcode === Rcode.REFUSED, 'expected REFUSED'),
   },
-  {
-    kind: 'http',
-    command: `${curlEdge('127.0.0.3')}/`,
-    comment: 'through the New York edge: X-Cache-Status: MISS the first time...',
-    request: { address: '127.0.0.3', port: 'http', method: 'HEAD', path: '/', host: 'cdn.example.test' },
-    expect: cacheStatus('MISS'),
-  },
-  {
-    kind: 'http',
-    command: `${curlEdge('127.0.0.3')}/`,
-    comment: '...and HIT the second: the origin is not asked again',
-    request: { address: '127.0.0.3', port: 'http', method: 'HEAD', path: '/', host: 'cdn.example.test' },
-    expect: cacheStatus('HIT'),
-  },
+  edgeHead('127.0.0.3', '/', 'through the New York edge: X-Cache-Status: MISS the first time...', 'MISS'),
+  edgeHead('127.0.0.3', '/', '...and HIT the second: the origin is not asked again', 'HIT'),
   {
     kind: 'http',
     command: `curl -s -X POST -H '${TOKEN}' -d '{"tags":["home"]}' http://127.0.0.1:{admin}/v1/purge`,
@@ -146,13 +144,7 @@ export const tourSteps: TourStep[] = [
     request: { address: '127.0.0.1', port: 'admin', method: 'POST', path: '/v1/purge', headers: { authorization: 'Bearer demo-token-only-for-loopback', 'content-type': 'application/json' }, body: '{"tags":["home"]}' },
     expect: (status) => (status === 200 ? undefined : `expected 200 (every edge applied it), got ${status}`),
   },
-  {
-    kind: 'http',
-    command: `${curlEdge('127.0.0.3')}/`,
-    comment: 'purged: MISS again, fetched fresh from the origin',
-    request: { address: '127.0.0.3', port: 'http', method: 'HEAD', path: '/', host: 'cdn.example.test' },
-    expect: cacheStatus('MISS'),
-  },
+  edgeHead('127.0.0.3', '/', 'purged: MISS again, fetched fresh from the origin', 'MISS'),
   {
     kind: 'http',
     command: 'curl -sI --http2 -k --resolve cdn.example.test:{https}:127.0.0.3 https://cdn.example.test:{https}/',
@@ -168,13 +160,7 @@ export const tourSteps: TourStep[] = [
     request: { address: '127.0.0.3', port: 'http', method: 'HEAD', path: '/guide.html', host: 'cdn.example.test', headers: { 'accept-encoding': 'br, gzip' } },
     expect: (status, h) => (h['content-encoding'] === 'br' && /accept-encoding/i.test(String(h['vary'])) ? undefined : `expected content-encoding: br and Vary: Accept-Encoding, got ${String(h['content-encoding'])} (HTTP ${status})`),
   },
-  {
-    kind: 'http',
-    command: `${curlEdge('127.0.0.3')}/api/time`,
-    comment: 'an API path never comes from the cache: BYPASS',
-    request: { address: '127.0.0.3', port: 'http', method: 'HEAD', path: '/api/time', host: 'cdn.example.test' },
-    expect: cacheStatus('BYPASS'),
-  },
+  edgeHead('127.0.0.3', '/api/time', 'an API path never comes from the cache: BYPASS', 'BYPASS'),
   {
     kind: 'http',
     command: `curl -s -o /dev/null -w '%{http_code} %{size_download}\\n' --resolve cdn.example.test:{http}:127.0.0.2 http://cdn.example.test:{http}/big.bin`,

@@ -2,6 +2,7 @@ import { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeader
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { edgeSectionSchema, sitesSectionSchema } from '../../src/config/edge-schema.js';
+import { after, before } from 'node:test';
 import { type Logger, createLogger } from '../../src/core/log.js';
 import { type EdgeServer, createEdgeServer } from '../../src/edge/server.js';
 
@@ -88,6 +89,24 @@ export async function startEdge(opts: { origin?: TestOrigin; sites?: Record<stri
   return Object.assign(edge, { url: `http://127.0.0.1:${port}`, port });
 }
 
+/**
+ * A test origin and an edge in front of it (for `www.example.test`) shared by the tests
+ * of the enclosing describe(): started before them, closed after. Read `t.origin` and
+ * `t.edge` inside the tests.
+ */
+export function originAndEdge(): { readonly origin: TestOrigin; readonly edge: TestEdge } {
+  const t = {} as { origin: TestOrigin; edge: TestEdge };
+  before(async () => {
+    t.origin = await startOrigin();
+    t.edge = await startEdge({ origin: t.origin });
+  });
+  after(async () => {
+    await t.edge?.close();
+    await t.origin?.close();
+  });
+  return t;
+}
+
 export interface Reply {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
@@ -124,10 +143,15 @@ export function get(edge: { port: number }, path: string, opts: { method?: strin
   });
 }
 
-/** Sends raw bytes on a new connection; resolves with everything read until the server closes (or 5 s). */
-export function raw(port: number, bytes: string): Promise<string> {
+/**
+ * Sends raw bytes on a new connection; resolves with everything read until the server closes (or 5 s).
+ * Given several parts, sends them one by one, `gapMs` apart (a head split across packets).
+ */
+export function raw(port: number, bytes: string | readonly string[], gapMs = 0): Promise<string> {
+  const parts = typeof bytes === 'string' ? [bytes] : bytes;
   return new Promise((resolve, reject) => {
     const s = connect(port, '127.0.0.1');
+    s.setNoDelay(true);
     let out = '';
     const timer = setTimeout(() => {
       s.destroy();
@@ -143,7 +167,13 @@ export function raw(port: number, bytes: string): Promise<string> {
       if (out) resolve(out);
       else reject(e);
     });
-    s.write(bytes);
+    let i = 0;
+    const next = (): void => {
+      if (i >= parts.length) return;
+      s.write(parts[i++]!);
+      if (i < parts.length) setTimeout(next, gapMs);
+    };
+    next();
   });
 }
 
