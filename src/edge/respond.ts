@@ -82,9 +82,10 @@ function sendStoredBody(res: ServerResponse, obj: StoredObject, hasBody: boolean
     res.end(obj.body);
     return obj.body.length;
   }
-  // A tier's file can fail mid-body (gone, changed on disk): pipeline ends the connection (short of
-  // Content-Length, never a wrong body), and closes the file when the client goes away.
-  pipeline(obj.stream(), res, () => undefined);
+  // A tier's file can fail mid-body (gone, changed on disk): the response ends short of its
+  // Content-Length, never with a wrong body, and the file is closed when the client goes away.
+  if (obj.sendTo && !isHttp2(res)) obj.sendTo(res);
+  else pipeline(obj.stream(), res, () => undefined);
   return obj.meta.bodySize;
 }
 

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { type DiskEntry, SlruIndex, entryMeta, varyOf } from './disk-index.js';
 import { encodeHeader, metaJson, objectName, parseHeader, sealHeader } from './disk-format.js';
 import { clearTemp, scanObjects } from './disk-scan.js';
-import { FileRangeStream, fileStamp, readRangeSync } from './disk-stream.js';
+import { FileRangeStream, fileStamp, readRangeSync, sendFileRange } from './disk-stream.js';
 import type { CacheStore, DiskState, DiskTierStats, EntryDraft, EntryMeta, StoredObject, StoreWriter, VariantIndex } from './store.js';
 
 /** A body up to this size, streamed from its file within the last SYNC_READ_RECENT_MS, is read synchronously. */
@@ -212,6 +212,7 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
       body: undefined,
       derived: undefined,
       stream: (start = 0, end = meta.bodySize - 1) => new FileRangeStream(e.file, stamp, e.headerCap + start, e.headerCap + end, () => dropCorrupt(e, 'changed on disk')),
+      sendTo: (target) => sendFileRange(e.file, stamp, e.headerCap, e.headerCap + meta.bodySize - 1, target, () => dropCorrupt(e, 'changed on disk')),
     };
   }
 

@@ -1,5 +1,6 @@
 import { type Stats, close, closeSync, fstat, fstatSync, open, openSync, read, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
+import { type PumpTarget, pumpFile } from './file-pump.js';
 
 /** Bytes per read(2): large enough that a 10 MiB body takes few thread-pool round trips. */
 const CHUNK = 512 * 1024;
@@ -90,4 +91,25 @@ export class FileRangeStream extends Readable {
     if (fd < 0) return callback(error);
     close(fd, () => callback(error));
   }
+}
+
+/**
+ * Bytes `first..last` of an object file sent to an HTTP/1.1 response through reused
+ * buffers (file-pump.ts), with the same checks as FileRangeStream: a file that is no
+ * longer the one `stamp` names, or ends early, ends the response short, never with other bytes.
+ */
+export function sendFileRange(file: string, stamp: string, first: number, last: number, target: PumpTarget, onChanged: () => void): void {
+  open(file, 'r', (err, fd) => {
+    if (err) return void target.destroy(err);
+    const closeFd = () => close(fd, () => undefined);
+    fstat(fd, (e, st) => {
+      if (e || fileStamp(st) !== stamp) {
+        if (!e) onChanged();
+        closeFd();
+        target.destroy(e ?? new Error(`disk object changed on disk: ${file}`));
+        return;
+      }
+      pumpFile(fd, first, last, target, closeFd, onChanged);
+    });
+  });
 }

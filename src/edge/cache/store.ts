@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { PumpTarget } from './file-pump.js';
 import type { CachePolicy } from './freshness.js';
 
 /** A value now, or later: the memory tier answers at once, the disk tier later. */
@@ -29,6 +30,11 @@ export interface StoredObject {
   readonly body: Buffer | undefined;
   /** The body as a stream, for any tier; `start`/`end` (inclusive) select a byte range of it. */
   stream(start?: number, end?: number): Readable;
+  /**
+   * Sends the whole body to an HTTP/1.1 response and ends it, when the tier can do
+   * better than `stream()` (reused read buffers); absent otherwise.
+   */
+  readonly sendTo?: (target: PumpTarget) => void;
   /**
    * A slot for data derived from `meta` by the server (the serialized response head),
    * kept as long as the object; a tier that reloads an object starts it empty.

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, truncateSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { objectName } from '../src/edge/cache/disk-format.js';
+import { type TestEdge, type TestOrigin, fixed, get, startEdge, startOrigin, until } from './helpers/edge-harness.js';
+
+// Disk-tier HITs of bodies larger than the pump's buffers (512 KiB, two in flight):
+// sent through reused buffers, byte for byte, and the file closed however the response ends.
+
+const work = mkdtempSync(join(tmpdir(), 'geocdn-disk-pump-'));
+// Random bytes: a buffer reused too early would show, as no two chunks of the body are alike.
+const big = randomBytes(3 * 1024 * 1024 + 12_345);
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+let origin: TestOrigin;
+let edge: TestEdge;
+let dir: string;
+
+before(async () => {
+  origin = await startOrigin();
+  for (const p of ['/a', '/b', '/c', '/d']) origin.route(p, fixed(200, { 'cache-control': 'max-age=600', 'content-type': 'application/octet-stream' }, big));
+  dir = join(work, 'disk');
+  // Nothing above 1 KiB in memory: every HIT below reads its object file.
+  edge = await startEdge({ origin, edge: { memory_size: '1MiB', max_object_size: '1KiB', disk: { path: dir, size: '64MiB', max_object_size: '16MiB' } } });
+});
+after(async () => {
+  await edge.close();
+  await origin.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+function objectFile(path: string): string {
+  const name = objectName(`http://www.example.test${path}`);
+  return join(dir, 'objects', name.slice(0, 2), name);
+}
+
+/** Open file descriptors of this process (the edge runs in it). */
+const openFds = () => readdirSync('/proc/self/fd').length;
+
+describe('disk-tier HITs through reused buffers', () => {
+  it('twenty concurrent HITs, and four in a row on one keep-alive connection, each get the whole body', async () => {
+    assert.equal((await get(edge, '/a')).headers['x-cache-status'], 'MISS');
+    const replies = await Promise.all(Array.from({ length: 20 }, () => get(edge, '/a')));
+    for (const r of replies) {
+      assert.equal(r.headers['x-cache-status'], 'HIT');
+      assert.equal(r.body.length, big.length);
+      assert.equal(sha(r.body), sha(big));
+    }
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      for (let i = 0; i < 4; i++) {
+        const r = await get(edge, '/a', { agent });
+        assert.equal(r.headers['x-cache-status'], 'HIT');
+        assert.equal(sha(r.body), sha(big));
+      }
+    } finally {
+      agent.destroy();
+    }
+    assert.equal(origin.count('/a'), 1);
+  });
+
+  it('a client that reads slowly gets its own bytes while other HITs reuse the buffers', async () => {
+    await get(edge, '/a');
+    const chunks: Buffer[] = [];
+    const slow = connect(edge.port, '127.0.0.1');
+    const done = new Promise<void>((resolve, reject) => {
+      slow.on('end', resolve);
+      slow.on('error', reject);
+    });
+    slow.pause();
+    slow.on('data', (d: Buffer) => chunks.push(d));
+    slow.write('GET /a HTTP/1.1\r\nHost: www.example.test\r\nConnection: close\r\n\r\n');
+    // While its writes wait in the socket, other responses go through the same pool.
+    await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 3; i++) await Promise.all(Array.from({ length: 6 }, () => get(edge, '/a')));
+    slow.resume();
+    await done;
+    const reply = Buffer.concat(chunks);
+    const body = reply.subarray(reply.indexOf('\r\n\r\n') + 4);
+    assert.equal(body.length, big.length);
+    assert.equal(sha(body), sha(big));
+  });
+
+  it('a file truncated behind the store ends the response short, never with other bytes; the next request fetches again', async () => {
+    await get(edge, '/b');
+    assert.equal((await get(edge, '/b')).headers['x-cache-status'], 'HIT');
+    truncateSync(objectFile('/b'), 1024 * 1024);
+    const cut = await get(edge, '/b').then(
+      (r) => r.body,
+      () => undefined,
+    );
+    if (cut !== undefined) assert.ok(cut.length < big.length && big.subarray(0, cut.length).equals(cut), 'only a prefix of the right body');
+    const again = await get(edge, '/b');
+    assert.equal(again.headers['x-cache-status'], 'MISS');
+    assert.equal(sha(again.body), sha(big));
+    assert.equal(origin.count('/b'), 2);
+  });
+
+  it('a client that goes away mid-body leaves no file open', async () => {
+    await get(edge, '/c');
+    const baseline = openFds();
+    for (let i = 0; i < 5; i++) {
+      await new Promise<void>((resolve, reject) => {
+        const s = connect(edge.port, '127.0.0.1', () => s.write('GET /c HTTP/1.1\r\nHost: www.example.test\r\n\r\n'));
+        let got = 0;
+        s.on('data', (d: Buffer) => {
+          got += d.length;
+          if (got > 700_000) {
+            s.destroy();
+            resolve();
+          }
+        });
+        s.on('error', reject);
+      });
+    }
+    await until(() => openFds() <= baseline, 'object files closed after the clients left');
+    const r = await get(edge, '/c');
+    assert.equal(r.headers['x-cache-status'], 'HIT');
+    assert.equal(sha(r.body), sha(big));
+  });
+
+  it('HEAD of a disk object sends the head only, and the connection stays usable', async () => {
+    await get(edge, '/d');
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const head = await get(edge, '/d', { method: 'HEAD', agent });
+      assert.equal(head.headers['x-cache-status'], 'HIT');
+      assert.equal(head.headers['content-length'], String(big.length));
+      assert.equal(head.body.length, 0);
+      const body = await get(edge, '/d', { agent });
+      assert.equal(sha(body.body), sha(big));
+    } finally {
+      agent.destroy();
+    }
+  });
+});
