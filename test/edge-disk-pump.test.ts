@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { objectName } from '../src/edge/cache/disk-format.js';
-import { type TestEdge, type TestOrigin, fixed, get, startEdge, startOrigin, until } from './helpers/edge-harness.js';
+import { type TestEdge, type TestOrigin, fixed, get, startEdge, startOrigin, testClock, until } from './helpers/edge-harness.js';
 
 // Disk-tier HITs of bodies larger than the pump's buffers (512 KiB, two in flight):
 // sent through reused buffers, byte for byte, and the file closed however the response ends.
@@ -135,6 +135,44 @@ describe('disk-tier HITs through reused buffers', () => {
       assert.equal(sha(body.body), sha(big));
     } finally {
       agent.destroy();
+    }
+  });
+});
+
+describe('disk-tier HITs after a revalidation', () => {
+  it('a 304 that changes the stored headers shows on the next HIT (the parsed metadata kept for HITs is replaced)', async () => {
+    const clock = testClock();
+    let version = 1;
+    origin.route('/reval', (req, res) => {
+      res.setHeader('date', new Date(clock.now()).toUTCString()); // the edge's clock, which the test moves
+      const headers = { 'cache-control': 'max-age=10', etag: '"v"', 'x-version': String(version), 'content-type': 'application/octet-stream' };
+      if (req.headers['if-none-match'] === '"v"') {
+        res.writeHead(304, headers);
+        res.end();
+        return;
+      }
+      res.writeHead(200, headers);
+      res.end(big);
+    });
+    const e = await startEdge({ origin, clock, edge: { memory_size: '1MiB', max_object_size: '1KiB', disk: { path: join(work, 'reval'), size: '64MiB', max_object_size: '16MiB' } } });
+    try {
+      assert.equal((await get(e, '/reval')).headers['x-cache-status'], 'MISS');
+      for (let i = 0; i < 2; i++) {
+        const hit = await get(e, '/reval');
+        assert.equal(hit.headers['x-cache-status'], 'HIT');
+        assert.equal(hit.headers['x-version'], '1');
+      }
+      version = 2;
+      clock.advance(20);
+      const reval = await get(e, '/reval');
+      assert.equal(reval.headers['x-cache-status'], 'REVALIDATED');
+      assert.equal(reval.headers['x-version'], '2');
+      const hit = await get(e, '/reval');
+      assert.equal(hit.headers['x-cache-status'], 'HIT');
+      assert.equal(hit.headers['x-version'], '2');
+      assert.equal(sha(hit.body), sha(big));
+    } finally {
+      await e.close();
     }
   });
 });
