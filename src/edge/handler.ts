@@ -13,7 +13,7 @@ import { viaHasLoop } from './headers.js';
 import { writeHealth } from './health.js';
 import { type PassRequest, clientIp, passThrough, streamResponse } from './pass.js';
 import { planRanges, planSink, writeRangeHead, writeStoredRanges, writeUnsatisfiable } from './range-body.js';
-import { OUTCOME, type WithOutcome, writeError, writeNotModified, writeStored, writeStreamingHead } from './respond.js';
+import { OUTCOME, type WithOutcome, writeError, writeMethodNotAllowed, writeNotModified, writeStored, writeStreamingHead } from './respond.js';
 import { type SliceFallback, serveSliced } from './slice.js';
 import { type Site, bypassRule, siteLookup } from './sites.js';
 
@@ -279,6 +279,7 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
       target = m[2] || '/';
     }
     if (target === ctx.healthPath && (req.method === 'GET' || req.method === 'HEAD')) return writeHealth(ctx, res);
+    if (req.method === 'TRACE' || req.method === 'CONNECT') return writeMethodNotAllowed(res, ctx.id);
     if (!host) return writeError(res, 400, 'Bad Request: no Host', ctx.id);
     const site = siteFor(host);
     if (!site) return writeError(res, 421, 'Misdirected Request: unknown host', ctx.id);

@@ -71,6 +71,8 @@ export function originRequestHeaders(h: IncomingHttpHeaders, ctx: ForwardContext
     // HTTP/2 pseudo-header fields (:method, :path, :authority, :scheme) are not fields to forward.
     if (HOP_BY_HOP.has(name) || conn?.has(name) || name.charCodeAt(0) === 58 /* ':' */) continue;
     if (name === 'host' || name === 'via' || name === 'x-forwarded-for' || name === 'content-length') continue;
+    // 100-continue is this hop's business (node answers the client); undici refuses to send Expect.
+    if (name === 'expect') continue;
     if (ctx.forFill && FILL_DROPS.has(name)) continue;
     const v = h[name];
     if (v !== undefined) out[name] = v;
@@ -94,7 +96,7 @@ export function viaHasLoop(via: string, ours: string): boolean {
   return false;
 }
 
-const FILL_DROPS = new Set(['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range', 'range', 'expect']);
+const FILL_DROPS = new Set(['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range', 'range']);
 
 /** `Name: value` lines, names as given (lower-case: valid HTTP/1.1, and what HTTP/2 needs anyway). */
 export function headerLines(list: HeaderList): string {

@@ -146,3 +146,12 @@ export function writeError(res: ServerResponse, status: number, message: string,
   res.writeHead(status, fields);
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
+
+/** The methods the edge serves or forwards: TRACE and CONNECT are refused (as nginx does), never forwarded. */
+export const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
+
+/** 405 for TRACE (it would echo our forwarding headers back) and CONNECT (never a tunnel), with Allow (RFC 9110 §15.5.6). */
+export function writeMethodNotAllowed(res: ServerResponse, id: Identity): void {
+  res.setHeader('allow', ALLOWED_METHODS);
+  writeError(res, 405, 'Method Not Allowed', id);
+}

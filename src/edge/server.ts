@@ -16,6 +16,7 @@ import { installFastPath } from './fast-path.js';
 import type { FillHead } from './fill.js';
 import { createRequestHandler } from './handler.js';
 import { createOriginClient } from './origin.js';
+import { ALLOWED_METHODS } from './respond.js';
 import { buildSiteTable } from './sites.js';
 import { createStats } from './stats.js';
 import { type TlsCertificates, createTlsCertificates } from './tls.js';
@@ -96,6 +97,10 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
     socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-length: 0\r\nconnection: close\r\nvia: ${context.id.via}\r\n\r\n`);
   }
   server.on('clientError', refuseBadRequest);
+  // node hands CONNECT to this event, not to the request handler; without it the socket is just dropped.
+  server.on('connect', (_req: unknown, socket: Socket) => {
+    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nallow: ${ALLOWED_METHODS}\r\ncontent-length: 0\r\nconnection: close\r\nvia: ${context.id.via}\r\n\r\n`);
+  });
 
   const tls = edge.tls;
   let tlsServer: Http2SecureServer | HttpsServer | undefined;
