@@ -94,7 +94,8 @@ export function streamRangesOf(ctx: EdgeContext, p: PassRequest, r: OriginRespon
   const cut = planSink(res, plan, (n) => (ctx.stats.bytes += n));
   r.body.on('data', (c: Buffer) => {
     cut.write(c);
-    if (!res.writableEnded && (res as { writableNeedDrain?: boolean }).writableNeedDrain) {
+    // paused only while the client is there to drain: a closed response resumes the body (above)
+    if (!res.destroyed && !res.writableEnded && (res as { writableNeedDrain?: boolean }).writableNeedDrain) {
       r.body.pause();
       res.once('drain', () => r.body.resume());
     }
