@@ -12,6 +12,9 @@
 #   CACHE_TESTS_ORIGIN_PORT  the suite's server, the edge's origin (default 18000)
 #   CACHE_TESTS_EDGE_PORT    the edge (default 18001)
 #   HONOR_CLIENT_NO_CACHE    true: the site honours request Cache-Control (default false)
+#   CACHE_TESTS_GRACE_S      the site's grace_s: serve stale this long when the origin fails
+#                            (default 0, as the edge's default; the suite's stale-close
+#                            requirements only count when stale-close itself passes)
 #   CACHE_TESTS_OUT          where the results JSON goes (default: a temporary file)
 set -euo pipefail
 
@@ -40,6 +43,7 @@ fi
 origin_port="${CACHE_TESTS_ORIGIN_PORT:-18000}"
 edge_port="${CACHE_TESTS_EDGE_PORT:-18001}"
 honor="${HONOR_CLIENT_NO_CACHE:-false}"
+grace="${CACHE_TESTS_GRACE_S:-0}"
 work="$(mktemp -d)"
 out="${CACHE_TESTS_OUT:-$work/results.json}"
 pids=()
@@ -71,6 +75,7 @@ sites:
     origin: "http://127.0.0.1:$origin_port"
     aliases: ["localhost"]
     honor_client_no_cache: $honor
+    grace_s: $grace
 EOF
 
 (cd "$suite" && npm_config_protocol=http npm_config_port="$origin_port" npm_config_pidfile="$work/server.pid" \

@@ -121,6 +121,18 @@ describe('edge conformance: RFC 9111/9110 details over HTTP', () => {
     assert.equal(other.headers['x-cache-status'], 'MISS', 'order is a preference: another variant');
     assert.equal(t.origin.count('/lang'), 2);
   });
+
+  it('the proxy-specific fields of RFC 9111 §3.1 (Proxy-Authentication-Info too) are neither forwarded nor stored', async () => {
+    const proxyFields = { 'proxy-authenticate': 'Basic realm="origin-side"', 'proxy-authentication-info': 'nextnonce="abc"' };
+    const r = await twice('/proxy-fields', 200, { 'cache-control': 'max-age=3600', 'x-kept': 'yes', ...proxyFields });
+    assert.equal(r.fetches, 1);
+    assert.equal(r.second.headers['x-cache-status'], 'HIT');
+    assert.equal(r.second.headers['x-kept'], 'yes');
+    for (const name of Object.keys(proxyFields)) assert.equal(r.second.headers[name], undefined, `${name} from the cache`);
+    t.origin.route('/proxy-fields-pass', fixed(200, { 'cache-control': 'no-store', ...proxyFields }, 'body'));
+    const passed = await get(t.edge, '/proxy-fields-pass');
+    for (const name of Object.keys(proxyFields)) assert.equal(passed.headers[name], undefined, `${name} on a response that is not stored`);
+  });
 });
 
 describe('edge conformance: request directives on a site that honours them', () => {

@@ -186,6 +186,25 @@ describe('edge: Range on a miss', () => {
     assert.equal(origin.requests.at(-1)!.headers.range, 'bytes=150000-150009');
   });
 
+  it('a response that is not stored: the part is cut from the one origin fetch, the request is not sent again', async () => {
+    const body = pattern(3000, 5);
+    origin.route('/nostore', fixed(200, { 'cache-control': 'no-store', etag: '"n"', 'content-type': 'application/octet-stream', 'content-length': body.length }, body));
+    const one = await get(edge, '/nostore', { headers: { range: 'bytes=-5' } });
+    assert.equal(one.status, 206);
+    assert.equal(one.headers['content-range'], `bytes ${body.length - 5}-${body.length - 1}/${body.length}`);
+    assert.deepEqual(one.body, body.subarray(body.length - 5));
+    assert.match(String(one.headers['cache-status']), /detail=no-store/);
+    assert.equal(origin.count('/nostore'), 1, 'one origin request for one client request');
+    const multi = await get(edge, '/nostore', { headers: { range: 'bytes=0-0,2000-2009' } });
+    assert.deepEqual(parseMultipart(multi.headers['content-type'], multi.body).map((p) => p.body), [body.subarray(0, 1), body.subarray(2000, 2010)]);
+    const stale = await get(edge, '/nostore', { headers: { range: 'bytes=0-3', 'if-range': '"old"' } });
+    assert.equal(stale.status, 200, 'If-Range does not hold: the whole response');
+    assert.deepEqual(stale.body, body);
+    assert.equal((await get(edge, '/nostore', { headers: { range: 'bytes=5000-' } })).status, 416);
+    assert.equal(origin.count('/nostore'), 4);
+    assert.ok(origin.requests.filter((q) => q.url === '/nostore').every((q) => q.headers.range === undefined));
+  });
+
   it('HEAD with Range on a miss: 206 head, and the object is filled', async () => {
     origin.route('/headmiss', fixed(200, { 'cache-control': 'max-age=300' }, '0123456789'));
     const r = await get(edge, '/headmiss', { method: 'HEAD', headers: { range: 'bytes=2-3' } });

@@ -11,7 +11,7 @@ import type { EdgeContext } from './context.js';
 import { type FillHead, runFill } from './fill.js';
 import { viaHasLoop } from './headers.js';
 import { writeHealth } from './health.js';
-import { type PassRequest, clientIp, passThrough, streamResponse } from './pass.js';
+import { type PassRequest, clientIp, passThrough, streamRangesOf, streamResponse } from './pass.js';
 import { planRanges, planSink, writeRangeHead, writeStoredRanges, writeUnsatisfiable } from './range-body.js';
 import { OUTCOME, type WithOutcome, writeError, writeMethodNotAllowed, writeNotModified, writeStored, writeStreamingHead } from './respond.js';
 import { type SliceFallback, serveSliced } from './slice.js';
@@ -171,8 +171,10 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
         case 'pass':
           if (leader && !head.claimed) {
             head.claimed = true;
-            if (req.headers.range === undefined || head.response.status !== 200) return streamResponse(ctx, rq, head.response, missOutcome(reason, false, head.reason));
-            // The fill asked for the whole object (too large, or not storable); the origin can send the client's part itself.
+            const outcome = missOutcome(reason, false, head.reason);
+            if (req.headers.range === undefined || head.response.status !== 200) return streamResponse(ctx, rq, head.response, outcome);
+            if (streamRangesOf(ctx, rq, head.response, outcome)) return;
+            // The fill asked for the whole object, too large to read for a part: the origin can send the client's part itself.
             head.response.body.on('error', () => undefined).destroy();
           }
           return void passThrough(ctx, rq, missOutcome(reason, collapsed, head.reason)).catch((e: unknown) => fail(rq, e));

@@ -2,7 +2,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { HeaderMap } from './cache/freshness.js';
 
-/** RFC 9110 §7.6.1 hop-by-hop fields, plus the legacy ones every proxy drops. */
+/**
+ * RFC 9110 §7.6.1 hop-by-hop fields, plus the legacy ones every proxy drops, and the
+ * fields RFC 9111 §3.1 names as specific to the proxy that received them (RFC 9110
+ * §11.7: they apply to the next client on the chain only, here the edge itself).
+ */
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -12,6 +16,7 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding',
   'upgrade',
   'proxy-authenticate',
+  'proxy-authentication-info',
   'proxy-authorization',
 ]);
 

@@ -3,9 +3,11 @@ import { pipeline } from 'node:stream';
 import type { CacheOutcome } from './cache/decision.js';
 import { headerValue } from './cache/freshness.js';
 import { primaryKey } from './cache/keys.js';
+import { ascending, selectRanges } from './cache/range.js';
 import type { EdgeContext } from './context.js';
 import { originRequestHeaders, responseHeaderList } from './headers.js';
 import { OriginError, type OriginResponse } from './origin.js';
+import { planRanges, planSink, writeRangeHead, writeUnsatisfiable } from './range-body.js';
 import { writeError, writeStreamingHead } from './respond.js';
 import type { Site } from './sites.js';
 
@@ -51,6 +53,56 @@ export function streamResponse(ctx: EdgeContext, p: PassRequest, r: OriginRespon
   pipeline(r.body, p.res, () => {
     // a client gone or an origin failing mid-body: both ends are closed by pipeline
   });
+}
+
+/**
+ * Answers a Range request from a whole 200 that a fill fetched and will not store
+ * (RFC 9110 §14.2: the client's part, cut as the bytes arrive), so the request
+ * reaches the origin once, as nginx and Varnish answer it. False when the body
+ * is not worth reading to the end for a part (length unknown, or over the site's
+ * object limit) or the ranges cannot be cut in order: the caller asks the origin
+ * for the part instead.
+ */
+export function streamRangesOf(ctx: EdgeContext, p: PassRequest, r: OriginResponse, outcome: CacheOutcome): boolean {
+  const lengthText = headerValue(r.headers, 'content-length');
+  if (r.status !== 200 || lengthText === undefined || !/^\d+$/.test(lengthText)) return false;
+  const size = Number(lengthText);
+  if (size > p.site.maxObjectSize) return false;
+  const headers = responseHeaderList(r.headers);
+  const answer = selectRanges(p.req.headers.range, headerValue(p.req.headers, 'if-range'), size, headerValue(r.headers, 'etag'), headerValue(r.headers, 'last-modified'));
+  if (answer.kind === 'full') {
+    streamResponse(ctx, p, r, outcome);
+    return true;
+  }
+  if (answer.kind === 'partial' && !ascending(answer.ranges)) return false;
+  const { res } = p;
+  // The rest of the body is read and dropped (at most the object limit): the origin connection stays reusable.
+  r.body.on('error', () => undefined);
+  res.once('close', () => r.body.resume());
+  if (answer.kind === 'unsatisfiable') {
+    writeUnsatisfiable(res, size, headers, outcome, ctx.id, undefined);
+    r.body.resume();
+    return true;
+  }
+  const plan = planRanges(answer.ranges, size, headers);
+  writeRangeHead(res, plan, outcome, ctx.id, undefined);
+  if (p.req.method === 'HEAD') {
+    res.end();
+    r.body.resume();
+    return true;
+  }
+  const cut = planSink(res, plan, (n) => (ctx.stats.bytes += n));
+  r.body.on('data', (c: Buffer) => {
+    cut.write(c);
+    // paused only while the client is there to drain: a closed response resumes the body (above)
+    if (!res.destroyed && !res.writableEnded && (res as { writableNeedDrain?: boolean }).writableNeedDrain) {
+      r.body.pause();
+      res.once('drain', () => r.body.resume());
+    }
+  });
+  r.body.on('end', () => cut.end());
+  r.body.on('error', (e: Error) => cut.fail(e));
+  return true;
 }
 
 /** Forwards a request as it is (method, body), for bypasses and unsafe methods. */
