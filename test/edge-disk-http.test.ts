@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { objectName } from '../src/edge/cache/disk-format.js';
 import { type TestEdge, type TestOrigin, fixed, get, startEdge, startOrigin } from './helpers/edge-harness.js';
+import { tempDir } from './helpers/tmp.js';
 
-const work = mkdtempSync(join(tmpdir(), 'geocdn-disk-http-'));
+const work = tempDir('geocdn-disk-http-');
 let origin: TestOrigin;
 const big = Buffer.from(Array.from({ length: 1_500_000 }, (_, i) => (i * 7) % 256));
 
@@ -15,10 +15,7 @@ before(async () => {
   origin.route('/small', fixed(200, { 'cache-control': 'max-age=600', 'content-type': 'text/plain', 'content-length': '14' }, 'small and warm'));
   origin.route('/big', fixed(200, { 'cache-control': 'max-age=600', 'content-type': 'application/octet-stream' }, big));
 });
-after(async () => {
-  await origin.close();
-  rmSync(work, { recursive: true, force: true });
-});
+after(() => origin.close());
 
 let n = 0;
 /** An edge with a small memory tier (64 KiB objects) over a disk folder. */

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { objectName } from '../src/edge/cache/disk-format.js';
@@ -9,12 +8,12 @@ import { createMemoryStore } from '../src/edge/cache/memory-store.js';
 import type { CacheStore, StoredObject } from '../src/edge/cache/store.js';
 import { createTieredStore } from '../src/edge/cache/tiered-store.js';
 import { draft, storeConformance, storeConformanceMore } from './helpers/edge-store-suite.js';
+import { tempDir } from './helpers/tmp.js';
 
-const base = mkdtempSync(join(tmpdir(), 'geocdn-disk-store-'));
+const base = tempDir('geocdn-disk-store-');
 const stores: { close(): Promise<void> }[] = [];
 after(async () => {
   await Promise.all(stores.map((s) => s.close()));
-  rmSync(base, { recursive: true, force: true });
 });
 
 let n = 0;
