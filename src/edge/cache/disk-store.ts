@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { type DiskEntry, SlruIndex, entryMeta, varyOf } from './disk-index.js';
 import { encodeHeader, metaJson, objectName, parseHeader, sealHeader } from './disk-format.js';
 import { clearTemp, scanObjects } from './disk-scan.js';
-import { FileRangeStream, fileStamp, readRangeSync } from './disk-stream.js';
+import { DiskObjectChanged, FileRangeStream, type OpenObjectFile, fileStamp, openObjectFile, readRangeSync } from './disk-stream.js';
 import type { CacheStore, DiskState, DiskTierStats, EntryDraft, EntryMeta, StoredObject, StoreWriter, VariantIndex } from './store.js';
 
 /** A body up to this size, streamed from its file within the last SYNC_READ_RECENT_MS, is read synchronously. */
@@ -207,11 +207,24 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
   }
 
   function objectFromFile(e: DiskEntry, meta: EntryMeta, stamp: string): StoredObject {
+    const changed = (): void => dropCorrupt(e, 'changed on disk');
+    const openFile = (done: (err: Error | null, opened?: OpenObjectFile) => void): void => openObjectFile(e.file, stamp, e.headerCap, meta.bodySize, changed, done);
     return {
       meta,
       body: undefined,
       derived: undefined,
-      stream: (start = 0, end = meta.bodySize - 1) => new FileRangeStream(e.file, stamp, e.headerCap + start, e.headerCap + end, () => dropCorrupt(e, 'changed on disk')),
+      stream: (start = 0, end = meta.bodySize - 1) => new FileRangeStream(openFile, e.headerCap + start, e.headerCap + end),
+      openBody: () =>
+        new Promise<OpenObjectFile | undefined>((resolve) =>
+          openFile((err, opened) => {
+            if (err && !(err instanceof DiskObjectChanged)) {
+              // ENOENT: purged or evicted since the lookup (the index has let it go already), or removed by hand
+              if (errCode(err) !== 'ENOENT') log.warn({ file: e.file, err: err.message }, 'disk object unreadable');
+              else if (index.get(e.key) === e) index.remove(e.key);
+            }
+            resolve(opened);
+          }),
+        ),
     };
   }
 
