@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { RRType } from '../src/dns/wire/constants.js';
 import { commands } from '../src/cli/index.js';
 import { exampleZone } from './fixtures/test-zone.js';
 import { query } from './helpers/dns.js';
+import { tempDir } from './helpers/tmp.js';
 
 const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, GEOCDN_LOG_LEVEL: 'silent' } });
 
 function configDir(zone: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'geocdn-cli-'));
+  const dir = tempDir('geocdn-cli-');
   writeFileSync(join(dir, 'example.test.zone'), zone);
   writeFileSync(join(dir, 'geocdn.yaml'), 'zones:\n  - origin: example.test\n    file: example.test.zone\n');
   return dir;

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterBus } from '../src/cluster/bus.js';
@@ -9,6 +7,7 @@ import { newPurge } from '../src/cluster/purge.js';
 import { createRedisBus } from '../src/cluster/redis-bus.js';
 import { busConformance, recorder, until } from './helpers/cluster-bus-suite.js';
 import { hasRedis, NO_REDIS, startRedis, type TestRedis } from './helpers/redis.js';
+import { tempDir } from './helpers/tmp.js';
 
 describe('redis cluster bus', { skip: hasRedis() ? false : NO_REDIS }, () => {
   let redis: TestRedis;
@@ -39,7 +38,7 @@ describe('redis cluster bus', { skip: hasRedis() ? false : NO_REDIS }, () => {
   describe('conformance', () => busConformance(async (maxLen) => backend(maxLen)));
 
   it('a subscriber stopped during 1,000 purges applies all of them when it restarts', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'geocdn-bus-'));
+    const dir = tempDir('geocdn-bus-');
     const be = backend(100_000);
     try {
       const cursorPath = join(dir, 'cursor');
@@ -61,7 +60,6 @@ describe('redis cluster bus', { skip: hasRedis() ? false : NO_REDIS }, () => {
       await sub.stop();
     } finally {
       await be.teardown();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 

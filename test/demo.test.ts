@@ -1,19 +1,46 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { printTour } from '../src/demo/tour.js';
+import { tempDir } from './helpers/tmp.js';
 
 const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
 
-test('geocdn demo --check: every step of the printed tour behaves as printed', () => {
-  // Below the kernel's ephemeral range (32768+), where other tests' listen(0) and outgoing sockets land.
-  const port = String(20000 + Math.floor(Math.random() * 12000));
-  const r = spawnSync(process.execPath, [cli, 'demo', '--check', '--port', port], { encoding: 'utf8', env: { ...process.env, GEOCDN_LOG_LEVEL: 'silent' }, timeout: 30_000 });
+// Below the kernel's ephemeral range (32768+), where other tests' listen(0) and outgoing sockets land.
+const randomPort = () => String(20000 + Math.floor(Math.random() * 12000));
+
+test('geocdn demo --check: every step of the printed tour behaves as printed, and leaves no files behind', () => {
+  // The demo's own temporary folder (moved config, certificate) lands in a TMPDIR of its own, which must end empty.
+  const tmp = tempDir('geocdn-demo-test-');
+  const r = spawnSync(process.execPath, [cli, 'demo', '--check', '--port', randomPort()], { encoding: 'utf8', env: { ...process.env, GEOCDN_LOG_LEVEL: 'silent', TMPDIR: tmp }, timeout: 30_000 });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /every step behaved as printed/);
   assert.doesNotMatch(r.stdout, /FAIL/);
+  assert.deepEqual(readdirSync(tmp), []);
 });
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  test(`geocdn demo stopped by ${signal} exits 0 and removes the files it wrote`, async () => {
+    const tmp = tempDir('geocdn-demo-test-');
+    const child = spawn(process.execPath, [cli, 'demo', '--port', randomPort()], { env: { ...process.env, GEOCDN_LOG_LEVEL: 'silent', TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      for (let i = 0; i < 300 && !out.includes('Press Ctrl-C to stop.'); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.match(out, /Press Ctrl-C to stop\./);
+      assert.notDeepEqual(readdirSync(tmp), [], 'the running demo keeps its moved config and certificate here');
+      child.kill(signal);
+      assert.equal(await exited, 0, out);
+      assert.match(out, /demo stopped/);
+      assert.deepEqual(readdirSync(tmp), []);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+}
 
 test("the README's quick start shows commands the tour prints", () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');

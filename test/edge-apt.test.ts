@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { type TestEdge, startEdge } from './helpers/edge-harness.js';
+import { tempDir } from './helpers/tmp.js';
 
 // A Debian mirror through the edge, as apt uses it: a small repository built here
 // (one hand-made .deb), served by an origin with a mirror's cache rules
@@ -21,7 +21,7 @@ const skip = missing.length > 0 ? `${missing.join(', ')} not installed (Debian p
 const run = promisify(execFile);
 
 describe('an apt repository through the edge', { skip }, () => {
-  const work = mkdtempSync(join(tmpdir(), 'geocdn-apt-'));
+  const work = tempDir('geocdn-apt-');
   const repo = join(work, 'repo');
   const requests = new Map<string, number>();
   let origin: ReturnType<typeof createServer>;
@@ -74,7 +74,6 @@ describe('an apt repository through the edge', { skip }, () => {
   after(async () => {
     await edge?.close();
     await new Promise<void>((r) => (origin ? origin.close(() => r()) : r()));
-    rmSync(work, { recursive: true, force: true });
   });
 
   /** apt-get with every path of its own state in `dir`, reading only our sources list. */

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type TestOrigin, fixed, get, startOrigin } from './helpers/edge-harness.js';
+import { tempDir } from './helpers/tmp.js';
 
 const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
@@ -15,12 +15,9 @@ describe('geocdn edge (the command)', () => {
   before(async () => {
     origin = await startOrigin();
     origin.route('/hello', fixed(200, { 'cache-control': 'max-age=60' }, 'hello from origin'));
-    dir = mkdtempSync(join(tmpdir(), 'geocdn-edge-cli-'));
+    dir = tempDir('geocdn-edge-cli-');
   });
-  after(async () => {
-    await origin.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => origin.close());
 
   it('starts from a YAML config with --pop, serves and caches, stops on SIGTERM', async () => {
     const config = join(dir, 'geocdn.yaml');

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { objectName } from '../src/edge/cache/disk-format.js';
 import { diskEdgeConfig, nobodyCannotRunEdge, startChildEdge } from './helpers/disk-child.js';
 import { type TestOrigin, fixed, get, startOrigin } from './helpers/edge-harness.js';
+import { tempDir } from './helpers/tmp.js';
 
-const work = mkdtempSync(join(tmpdir(), 'geocdn-disk-crash-'));
+const work = tempDir('geocdn-disk-crash-');
 chmodSync(work, 0o755); // an edge running as another user reads its config here
 let origin: TestOrigin;
 const SIZE = 4 * 1024 * 1024;
@@ -33,7 +33,6 @@ before(async () => {
 });
 after(async () => {
   await origin.close();
-  rmSync(work, { recursive: true, force: true });
 });
 
 function objectFile(dir: string, path: string): string {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { objectName } from '../src/edge/cache/disk-format.js';
 import { type TestEdge, type TestOrigin, fixed, get, startEdge, startOrigin } from './helpers/edge-harness.js';
+import { tempDir } from './helpers/tmp.js';
 
-const work = mkdtempSync(join(tmpdir(), 'geocdn-disk-http-'));
+const work = tempDir('geocdn-disk-http-');
 let origin: TestOrigin;
 const big = Buffer.from(Array.from({ length: 1_500_000 }, (_, i) => (i * 7) % 256));
 
@@ -15,10 +15,7 @@ before(async () => {
   origin.route('/small', fixed(200, { 'cache-control': 'max-age=600', 'content-type': 'text/plain', 'content-length': '14' }, 'small and warm'));
   origin.route('/big', fixed(200, { 'cache-control': 'max-age=600', 'content-type': 'application/octet-stream' }, big));
 });
-after(async () => {
-  await origin.close();
-  rmSync(work, { recursive: true, force: true });
-});
+after(() => origin.close());
 
 let n = 0;
 /** An edge with a small memory tier (64 KiB objects) over a disk folder. */
@@ -103,6 +100,82 @@ describe('edge with a disk tier', () => {
       assert.equal((await get(b, '/small')).headers['x-cache-status'], 'MISS');
     } finally {
       await b.close();
+    }
+  });
+
+  /**
+   * Purges `path` in the middle of a disk-only HIT: right after the lookup found it (before
+   * its file is opened), or right after its file was opened (before a byte of it is sent).
+   */
+  function purgeDuringHit(edge: TestEdge, path: string, when: 'after-lookup' | 'after-open'): { fired(): boolean } {
+    const store = edge.context.store;
+    const lookup = store.get.bind(store);
+    const url = `http://www.example.test${path}`;
+    let fired = false;
+    store.get = (key) => {
+      const got = lookup(key);
+      if (fired || !key.startsWith(url)) return got;
+      return Promise.resolve(got).then(async (obj) => {
+        if (!obj || obj.body !== undefined) return obj;
+        fired = true;
+        if (when === 'after-lookup') {
+          await store.deleteUrl(url);
+          return obj;
+        }
+        const open = obj.openBody;
+        assert.ok(open, 'a disk-only object can open its file before the head is sent');
+        return Object.assign(Object.create(obj) as typeof obj, {
+          openBody: async () => {
+            const body = await open.call(obj);
+            await store.deleteUrl(url);
+            return body;
+          },
+        });
+      });
+    };
+    return { fired: () => fired };
+  }
+
+  it('a purge between the lookup and the open of a disk-only object: the client gets the whole body from the origin, never a cut one', async () => {
+    const dir = join(work, `d${n++}`);
+    const e = await diskEdge(dir);
+    try {
+      for (const range of [undefined, 'bytes=100000-1099999']) {
+        await get(e, '/big');
+        assert.equal((await get(e, '/big')).headers['x-cache-status'], 'HIT', 'a disk HIT before the purge');
+        const hook = purgeDuringHit(e, '/big', 'after-lookup');
+        const fetched = origin.count('/big');
+        const r = await get(e, '/big', { agent: false, headers: range ? { range } : {} }).catch((err: Error) => assert.fail(`response cut: ${err.message}`));
+        assert.ok(hook.fired(), 'the purge ran between lookup and open');
+        assert.equal(r.headers['x-cache-status'], 'MISS', 'the object left the cache: fetched like any miss');
+        if (range) {
+          assert.equal(r.status, 206);
+          assert.ok(r.body.equals(big.subarray(100_000, 1_100_000)), 'the whole range, right bytes');
+        } else {
+          assert.equal(r.status, 200);
+          assert.ok(r.body.equals(big), 'the whole body, right bytes');
+        }
+        assert.equal(origin.count('/big'), fetched + 1);
+      }
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('a purge after the file of a disk-only HIT was opened: the HIT is sent whole from the open file; the next request is a MISS', async () => {
+    const dir = join(work, `d${n++}`);
+    const e = await diskEdge(dir);
+    try {
+      await get(e, '/big');
+      const hook = purgeDuringHit(e, '/big', 'after-open');
+      const r = await get(e, '/big', { agent: false }).catch((err: Error) => assert.fail(`response cut: ${err.message}`));
+      assert.ok(hook.fired());
+      assert.equal(r.headers['x-cache-status'], 'HIT');
+      assert.ok(r.body.equals(big), 'the whole body, right bytes');
+      assert.throws(() => readFileSync(objectFile(dir, '/big')), /ENOENT/, 'the purge unlinked the file');
+      assert.equal((await get(e, '/big')).headers['x-cache-status'], 'MISS');
+    } finally {
+      await e.close();
     }
   });
 

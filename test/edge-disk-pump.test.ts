@@ -85,19 +85,17 @@ describe('disk-tier HITs through reused buffers', () => {
     assert.equal(sha(body), sha(big));
   });
 
-  it('a file truncated behind the store ends the response short, never with other bytes; the next request fetches again', async () => {
+  it('a file truncated behind the store is found changed before the head goes out: the client gets a MISS with the whole body', async () => {
     await get(edge, '/b');
     assert.equal((await get(edge, '/b')).headers['x-cache-status'], 'HIT');
     truncateSync(objectFile('/b'), 1024 * 1024);
-    const cut = await get(edge, '/b').then(
-      (r) => r.body,
-      () => undefined,
-    );
-    if (cut !== undefined) assert.ok(cut.length < big.length && big.subarray(0, cut.length).equals(cut), 'only a prefix of the right body');
     const again = await get(edge, '/b');
     assert.equal(again.headers['x-cache-status'], 'MISS');
     assert.equal(sha(again.body), sha(big));
     assert.equal(origin.count('/b'), 2);
+    const hit = await get(edge, '/b');
+    assert.equal(hit.headers['x-cache-status'], 'HIT');
+    assert.equal(sha(hit.body), sha(big));
   });
 
   it('a client that goes away mid-body leaves no file open', async () => {

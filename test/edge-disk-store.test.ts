@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { objectName } from '../src/edge/cache/disk-format.js';
@@ -9,12 +8,13 @@ import { createMemoryStore } from '../src/edge/cache/memory-store.js';
 import type { CacheStore, StoredObject } from '../src/edge/cache/store.js';
 import { createTieredStore } from '../src/edge/cache/tiered-store.js';
 import { draft, storeConformance, storeConformanceMore } from './helpers/edge-store-suite.js';
+import { until } from './helpers/edge-harness.js';
+import { tempDir } from './helpers/tmp.js';
 
-const base = mkdtempSync(join(tmpdir(), 'geocdn-disk-store-'));
+const base = tempDir('geocdn-disk-store-');
 const stores: { close(): Promise<void> }[] = [];
 after(async () => {
   await Promise.all(stores.map((s) => s.close()));
-  rmSync(base, { recursive: true, force: true });
 });
 
 let n = 0;
@@ -43,7 +43,7 @@ async function put(store: CacheStore, key: string, body: Buffer | string): Promi
   return w.commit();
 }
 
-async function readAll(o: StoredObject, start?: number, end?: number): Promise<Buffer> {
+async function readAll(o: Pick<StoredObject, 'stream'>, start?: number, end?: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of o.stream(start, end)) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
@@ -165,6 +165,29 @@ describe('disk tier', () => {
     assert.equal(o.body, undefined);
     assert.ok((await readAll(o)).equals(body));
     assert.ok((await readAll(o, 299_999, 300_010)).equals(body.subarray(299_999, 300_011)));
+  });
+
+  it('openBody: a file opened before a purge is read whole after it; after the purge there is nothing to open; no descriptor outlives its streams', async () => {
+    const s = await disk(1 << 22, 1 << 22, freshDir(), 1000);
+    const body = Buffer.from(Array.from({ length: 1_500_000 }, (_, i) => i % 253));
+    await put(s, 'big', body);
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    const before = fds();
+    const o = (await s.get('big'))!;
+    const opened = (await o.openBody!())!;
+    assert.ok(opened, 'opened while stored');
+    assert.equal(await s.delete('big'), true, 'purged: the file is unlinked');
+    const whole = readAll(opened);
+    const part = readAll(opened, 1000, 1999);
+    const cut = opened.stream();
+    opened.release();
+    assert.ok((await whole).equals(body), 'the whole body from the unlinked file');
+    assert.ok((await part).equals(body.subarray(1000, 2000)));
+    await new Promise<void>((resolve) => cut.once('readable', () => resolve()));
+    cut.destroy(); // mid-body: the descriptor waits for a read under way, then closes
+    await until(() => fds() === before, 'every descriptor closed');
+    assert.equal(await o.openBody!(), undefined, 'purged before the open: nothing to open, the caller serves a miss');
+    assert.equal(fds(), before);
   });
 
   it('a 304 rewrites the metadata in place, or copies the body when it outgrows the header', async () => {

@@ -170,6 +170,45 @@ describe('edge fast path: timeouts', () => {
   });
 });
 
+describe('edge fast path: the header timeout counts from the connection, across the hand-off to node', () => {
+  let origin: TestOrigin;
+  let edge: TestEdge;
+
+  before(async () => {
+    origin = await startOrigin();
+    origin.route('/', fixed(200, { 'cache-control': 'max-age=100' }, 'root'));
+    edge = await startEdge({ origin, edge: { client_header_timeout_ms: 2000 } });
+    await get(edge, '/', { agent: false });
+  });
+  after(async () => {
+    await edge.close();
+    await origin.close();
+  });
+
+  /** `raw()` and how long the connection lasted. */
+  async function timed(parts: string[], gapMs: number): Promise<{ reply: string; ms: number }> {
+    const started = Date.now();
+    const reply = await raw(edge.port, parts, gapMs);
+    return { reply, ms: Date.now() - started };
+  }
+
+  it('silent, then part of a head: 408 when client_header_timeout_ms since the connection runs out, not that long after the hand-off', async () => {
+    const [silent, late, completed] = await Promise.all([
+      // never a byte: the fast path's own wait
+      timed([''], 0),
+      // 1.5 s of silence, then a head node must finish reading: the 0.5 s left, not another 2 s
+      timed(['', 'GET / HTTP/1.1\r\n'], 1500),
+      // a head completed in time is answered, and its connection then idles as kept-alive
+      timed(['GET / HTTP/1.1\r\n', host + '\r\n'], 1500),
+    ]);
+    for (const [what, r] of [['silent', silent], ['silent, then part of a head', late]] as const) {
+      assert.match(r.reply, /^HTTP\/1\.1 408 /, `${what}: ${r.ms} ms, ${JSON.stringify(r.reply)}`);
+      assert.ok(r.ms >= 1900 && r.ms < 3200, `${what}: 408 after ${r.ms} ms, want about 2000`);
+    }
+    assert.deepEqual(statuses(completed.reply), ['200 HIT'], 'no 408 after the head came in time');
+  });
+});
+
 describe('fast-path request reader', () => {
   const max = 16 * 1024;
   const parse = (s: string) => parseSimpleRequest(Buffer.from(s, 'latin1'), 0, max);

@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { type PemPair, selfSignedCertificate, writePemPair } from '../src/demo/certificate.js';
 import { type TestEdge, type TestOrigin, fixed, startEdge, startOrigin } from './helpers/edge-harness.js';
 import { NO_CURL_HTTP2, curlHasHttp2, eventually, h2get, h2session, handshake, tlsPort } from './helpers/tls.js';
+import { tempDir } from './helpers/tmp.js';
 
 const run = promisify(execFile);
 
@@ -15,7 +16,7 @@ describe('HTTPS: SNI, HTTP/2 with HTTP/1.1 by ALPN, certificate reload', () => {
   let origin: TestOrigin;
   let edge: TestEdge;
   let port: number;
-  let site: { cert: string; key: string; dir: string };
+  let site: { cert: string; key: string };
   let other: PemPair;
   const logLines: string[] = [];
 
@@ -27,9 +28,9 @@ describe('HTTPS: SNI, HTTP/2 with HTTP/1.1 by ALPN, certificate reload', () => {
       selfSignedCertificate(['static.other.test']),
     ]);
     other = otherPair;
-    site = writePemPair(www);
-    const fb = writePemPair(fallback);
-    const ot = writePemPair(other);
+    site = writePemPair(www, tempDir('geocdn-tls-'));
+    const fb = writePemPair(fallback, tempDir('geocdn-tls-'));
+    const ot = writePemPair(other, tempDir('geocdn-tls-'));
     const log = pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) });
     edge = await startEdge({
       origin,
@@ -185,7 +186,7 @@ describe('HTTPS: SNI, HTTP/2 with HTTP/1.1 by ALPN, certificate reload', () => {
 describe('HTTPS without HTTP/2', () => {
   test('edge.tls.http2: false offers HTTP/1.1 only', async () => {
     const origin = await startOrigin();
-    const pems = writePemPair(await selfSignedCertificate(['www.example.test']));
+    const pems = writePemPair(await selfSignedCertificate(['www.example.test']), tempDir('geocdn-tls-'));
     const edge = await startEdge({ origin, edge: { tls: { listen: '127.0.0.1:0', http2: false, watch: false, certificates: [{ cert: pems.cert, key: pems.key }] } } });
     try {
       assert.equal((await handshake(tlsPort(edge), 'www.example.test', ['h2', 'http/1.1'])).alpn, 'http/1.1');
@@ -198,7 +199,7 @@ describe('HTTPS without HTTP/2', () => {
   test('an unreadable or mismatched certificate refuses to start with GEOCDN_TLS_CERT', async () => {
     const a = await selfSignedCertificate(['a.test']);
     const b = await selfSignedCertificate(['b.test']);
-    const mixed = writePemPair({ cert: a.cert, key: b.key });
+    const mixed = writePemPair({ cert: a.cert, key: b.key }, tempDir('geocdn-tls-'));
     await assert.rejects(startEdge({ sites: { 'a.test': { origin: 'http://127.0.0.1:1' } }, edge: { tls: { listen: '127.0.0.1:0', certificates: [{ cert: mixed.cert, key: mixed.key }] } } }), (e: Error & { code?: string }) => e.code === 'GEOCDN_TLS_CERT');
     await assert.rejects(startEdge({ sites: { 'a.test': { origin: 'http://127.0.0.1:1' } }, edge: { tls: { listen: '127.0.0.1:0', certificates: [{ cert: '/nonexistent/cert.pem', key: '/nonexistent/key.pem' }] } } }), (e: Error & { code?: string }) => e.code === 'GEOCDN_TLS_CERT');
   });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { writeGeoFixtures, type GeoFixtures } from './helpers/geo-fixtures.js';
 
 // The compiled CLI beside the compiled tests (build/src/cli.js).
@@ -32,7 +32,6 @@ director: director.example.test
 `,
   );
 });
-after(() => rmSync(fx.dir, { recursive: true, force: true }));
 
 function lookup(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, 'lookup', ...args], { encoding: 'utf8', timeout: 30_000 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { Reader } from 'maxmind';
 import { formatIp, parseIp, type IpAddress } from '../src/geo/address.js';
 import { COUNTRIES, CONTINENT_CODES } from '../src/geo/countries.js';
@@ -13,7 +13,6 @@ let fx: GeoFixtures;
 before(() => {
   fx = writeGeoFixtures();
 });
-after(() => rmSync(fx.dir, { recursive: true, force: true }));
 
 function ip(text: string): IpAddress {
   const a = parseIp(text);

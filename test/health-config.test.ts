@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadConfig, parseConfigText } from '../src/config/load.js';
@@ -8,6 +7,7 @@ import { GeocdnErrors } from '../src/core/errors.js';
 import { buildDnsSnapshot } from '../src/dns/snapshot.js';
 import { writeGeoFixtures } from './helpers/geo-fixtures.js';
 import { healthZone } from './helpers/health-ns.js';
+import { tempDir } from './helpers/tmp.js';
 
 const messages = (f: () => unknown): string[] => {
   try {
@@ -34,7 +34,7 @@ describe('the health and admin sections', () => {
   });
 
   test('a last resort for a name that is not a service is a config error at build (geocdn check)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'geocdn-health-config-'));
+    const dir = tempDir('geocdn-health-config-');
     writeFileSync(join(dir, 'example.test.zone'), healthZone);
     const fx = writeGeoFixtures();
     writeFileSync(

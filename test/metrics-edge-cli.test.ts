@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type TestOrigin, fixed, get, startOrigin } from './helpers/edge-harness.js';
 import { parseProm, sample } from './helpers/prom-text.js';
+import { tempDir } from './helpers/tmp.js';
 
 const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const TOKEN = 'edge-admin-test-token-0123';
@@ -28,12 +28,9 @@ describe('geocdn edge with an admin API (edge.pops.NAME.admin)', () => {
   before(async () => {
     origin = await startOrigin();
     origin.route('/hello', fixed(200, { 'cache-control': 'max-age=60' }, 'hello from origin'));
-    dir = mkdtempSync(join(tmpdir(), 'geocdn-edge-admin-'));
+    dir = tempDir('geocdn-edge-admin-');
   });
-  after(async () => {
-    await origin.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => origin.close());
 
   it('serves /metrics and /v1/status with the token, and geocdn status shows its version', async () => {
     const config = join(dir, 'geocdn.yaml');

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startEdgeAdmin } from '../src/admin/edge-admin.js';
@@ -21,6 +20,7 @@ import { query } from './helpers/dns.js';
 import { fixed, get, startEdge, startOrigin, type TestEdge, type TestOrigin } from './helpers/edge-harness.js';
 import { writeGeoFixtures } from './helpers/geo-fixtures.js';
 import { parseProm, sample, type Sample } from './helpers/prom-text.js';
+import { tempDir } from './helpers/tmp.js';
 
 const TOKEN = 'metrics-test-token-0123';
 
@@ -49,7 +49,7 @@ director_service: cdn.example.test
 admin: { listen: "127.0.0.1:0", token: ${TOKEN} }
 `;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'geocdn-metrics-'));
+    dir = tempDir('geocdn-metrics-');
     writeFileSync(join(dir, 'example.test.zone'), geoZone);
     writeFileSync(join(dir, 'geocdn.yaml'), configText(30));
     ns = await Nameserver.start(join(dir, 'geocdn.yaml'), createLogger('test', 'silent'));
@@ -190,7 +190,7 @@ describe('GET /metrics on an edge: responses by cache status, origin latency, st
 
 describe('GET /metrics on a nameserver that issues purges: each edge\'s ack latency', () => {
   it('observes one ack per edge after POST /v1/purge', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'geocdn-metrics-purge-'));
+    const dir = tempDir('geocdn-metrics-purge-');
     writeFileSync(join(dir, 'example.test.zone'), exampleZone);
     writeFileSync(join(dir, 'geocdn.yaml'), `dns: { listen: ["127.0.0.1:0"], watch: false }\nzones:\n  - { origin: example.test, file: example.test.zone }\nadmin: { listen: "127.0.0.1:0", token: ${TOKEN} }\n`);
     const cluster: ClusterSetup = { bus: createMemoryBus(), node: 'ns-p', cursor: memoryCursor(), ackTimeoutMs: 2000 };

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { loadConfig, parseConfigText } from '../src/config/load.js';
 import { GeocdnError, GeocdnErrors } from '../src/core/errors.js';
 import { compileGeoRouting } from '../src/routing/compile.js';
@@ -12,7 +11,6 @@ let fx: GeoFixtures;
 before(() => {
   fx = writeGeoFixtures();
 });
-after(() => rmSync(fx.dir, { recursive: true, force: true }));
 
 const POPS = `pops:
   eu:

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { geoConfigSchema } from '../src/config/geo-schema.js';
 import { compileGeoRouting } from '../src/routing/compile.js';
 import { fitTxt } from '../src/routing/director.js';
@@ -12,7 +11,6 @@ let fx: GeoFixtures;
 before(() => {
   fx = writeGeoFixtures();
 });
-after(() => rmSync(fx.dir, { recursive: true, force: true }));
 
 async function routing(city: string[], asn: string[] | 'none') {
   return compileGeoRouting(

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import type { GeoRouting } from '../src/routing/types.js';
 import { writeGeoFixtures, type GeoFixtures } from './helpers/geo-fixtures.js';
 import { client, decide, down, routingFor } from './helpers/geo-routing.js';
@@ -9,7 +8,6 @@ let fx: GeoFixtures;
 before(() => {
   fx = writeGeoFixtures();
 });
-after(() => rmSync(fx.dir, { recursive: true, force: true }));
 
 const SERVICES = {
   // The seed's PowerDNS map: "0 eu / 840 us".

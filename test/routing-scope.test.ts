@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { formatCidr, type ClientAddress } from '../src/geo/address.js';
 import type { GeoRouting, PopAvailability } from '../src/routing/types.js';
 import { writeGeoFixtures, type GeoFixtures } from './helpers/geo-fixtures.js';
@@ -10,7 +9,6 @@ let fx: GeoFixtures;
 before(() => {
   fx = writeGeoFixtures();
 });
-after(() => rmSync(fx.dir, { recursive: true, force: true }));
 
 const SERVICES = {
   'country.example.test': { route: { map: { US: 'us-nyc', DE: 'eu-fra', FR: 'eu-mil' }, default: 'ap-syd' } },

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { attachEdgeToCluster, type AttachedEdge } from '../src/cluster/attach-edge.js';
@@ -14,6 +13,7 @@ import { exampleZone } from './fixtures/test-zone.js';
 import { query } from './helpers/dns.js';
 import { draft } from './helpers/edge-store-suite.js';
 import { hasRedis, NO_REDIS, startRedis, type TestRedis } from './helpers/redis.js';
+import { tempDir } from './helpers/tmp.js';
 
 const TOKEN = 'status-test-token-0123';
 const cli = new URL('../src/cli.js', import.meta.url).pathname;
@@ -33,7 +33,7 @@ function status(...admins: string[]): Promise<{ status: number | null; stdout: s
 
 /** A nameserver in its own folder: the same config as every other but for its node name (and the given cluster lines). */
 async function nameserver(node: string, cluster = ''): Promise<{ ns: Nameserver; dir: string; admin: string }> {
-  const dir = mkdtempSync(join(tmpdir(), `geocdn-status-${node}-`));
+  const dir = tempDir(`geocdn-status-${node}-`);
   writeFileSync(join(dir, 'example.test.zone'), exampleZone);
   writeFileSync(
     join(dir, 'geocdn.yaml'),
@@ -96,7 +96,7 @@ describe('geocdn status with Redis: versions over the bus, Redis down and queued
     redis = await startRedis();
     ns = await nameserver('ns-r', `  redis: ${redis.url}\n  prefix: status-test\n  ack_timeout_ms: 500\n`);
     for (const [i, store] of stores.entries()) {
-      const dir = mkdtempSync(join(tmpdir(), 'geocdn-status-edge-'));
+      const dir = tempDir('geocdn-status-edge-');
       const section = clusterSectionSchema.parse({ redis: redis.url, prefix: 'status-test', node: `edge-${i}`, state_dir: dir });
       // Edge 1 runs another config than edge 0: edge skew.
       edges.push((await attachEdgeToCluster(section, store, undefined, silent, { version: i === 0 ? 'aaaaaaaaaaaa' : 'bbbbbbbbbbbb' }))!);

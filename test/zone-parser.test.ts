@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
@@ -10,6 +9,7 @@ import { Name } from '../src/dns/wire/name.js';
 import { ipv6Bytes, ipv6ToText, rdataToText } from '../src/dns/wire/rdata.js';
 import { parseZoneFile, parseZoneText, type ParsedZone, type ZoneRecord } from '../src/dns/zone/parser.js';
 import { zoneTypeToString } from '../src/dns/zone/parse-types.js';
+import { tempDir } from './helpers/tmp.js';
 
 /**
  * Zone-file parser: golden fixtures (records for valid zones, errors for
@@ -202,7 +202,7 @@ test('names: lowercased, escapes, $ORIGIN relative to the current origin', () =>
 });
 
 test('$INCLUDE: relative to the including file, own origin, restores origin and owner', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'geocdn-zone-'));
+  const dir = tempDir('geocdn-zone-');
   mkdirSync(join(dir, 'sub'));
   writeFileSync(join(dir, 'main.zone'), `${SOA}last A 192.0.2.9\n$INCLUDE sub/a.inc pops\n A 192.0.2.10\nx A 192.0.2.11\n`);
   writeFileSync(join(dir, 'sub', 'a.inc'), '$ORIGIN other.example.com.\nedge A 192.0.2.20\n$INCLUDE b.inc\n');
@@ -217,7 +217,7 @@ test('$INCLUDE: relative to the including file, own origin, restores origin and 
 });
 
 test('$INCLUDE: loops, depth limit, unreadable files, errors in the included file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'geocdn-zone-'));
+  const dir = tempDir('geocdn-zone-');
   writeFileSync(join(dir, 'a.zone'), `${SOA}$INCLUDE b.inc\n`);
   writeFileSync(join(dir, 'b.inc'), 'ok A 192.0.2.1\n$INCLUDE a.zone\n');
   const loop = errorsOf(() => parseZoneFile(join(dir, 'a.zone'), ORIGIN));

@@ -33,25 +33,40 @@ Examples:
     const { values } = parseOptions(argv, { port: { type: 'string', short: 'p' }, check: { type: 'boolean' } });
     const ports = portsFrom(values.port === undefined ? undefined : Number(values.port));
     const logger = createLogger('demo', process.env.GEOCDN_LOG_LEVEL ?? 'warn');
-    const demo = await startDemo(ports, logger);
-    if (values.check) {
-      await allPopsUp(demo, 10_000);
-      const { ok, lines } = await checkTour(ports);
-      console.log(lines.join('\n'));
-      await demo.stop();
-      console.log(ok ? 'demo check: every step behaved as printed' : 'demo check: FAILED');
-      return ok ? 0 : 1;
-    }
-    console.log(banner(ports));
-    await new Promise<void>((resolve) => {
-      const stop = () => void demo.stop().then(resolve);
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+    // Ctrl-C or SIGTERM stops the demo even while it starts or checks its tour, so that
+    // the files it wrote (moved config, certificate) are removed with it. A second one kills.
+    const signalled = new Promise<'signal'>((resolve) => {
+      process.once('SIGINT', () => resolve('signal'));
+      process.once('SIGTERM', () => resolve('signal'));
     });
+    const demo = await startDemo(ports, logger);
+    try {
+      if (values.check) {
+        const outcome = await Promise.race([checkDemo(demo, ports), signalled]);
+        if (outcome === 'signal') {
+          console.log('demo check: interrupted');
+          return 1;
+        }
+        console.log(outcome ? 'demo check: every step behaved as printed' : 'demo check: FAILED');
+        return outcome ? 0 : 1;
+      }
+      console.log(banner(ports));
+      await signalled;
+    } finally {
+      await demo.stop();
+    }
     console.log('demo stopped');
     return 0;
   },
 };
+
+/** Runs the printed tour against the running demo and prints each step; true when every step behaved as printed. */
+async function checkDemo(demo: Demo, ports: DemoPorts): Promise<boolean> {
+  await allPopsUp(demo, 10_000);
+  const { ok, lines } = await checkTour(ports);
+  console.log(lines.join('\n'));
+  return ok;
+}
 
 /** The tour assumes every POP is up: on a loaded machine a first probe may time out, so wait for the probes to agree. */
 async function allPopsUp(demo: Demo, timeoutMs: number): Promise<void> {

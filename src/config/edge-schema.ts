@@ -169,6 +169,12 @@ export const edgeSectionSchema = z
     disk: diskSection.optional(),
     /** Request head limit; larger heads get 431. */
     max_header_size: z.number().int().min(1024).max(1 << 20).default(16 * 1024),
+    /**
+     * Time a client has to send a whole request head, from its connection (first request) or
+     * from the request's first byte (later ones); past it: 408 and the connection is closed
+     * (nginx's client_header_timeout). At most the 60 s the whole request may take.
+     */
+    client_header_timeout_ms: z.number().int().positive().max(60_000).default(20_000),
     /** Upper bound of the Last-Modified heuristic (RFC 9111 §4.2.2). */
     heuristic_max_s: seconds.default(86_400),
     /**

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 
@@ -29,12 +28,11 @@ export async function selfSignedCertificate(names: readonly string[], commonName
   return { cert: pems.cert, key: pems.private };
 }
 
-/** Writes a certificate and its key into a new temporary folder; returns their paths. */
-export function writePemPair(pair: PemPair, prefix = 'geocdn-tls-'): { cert: string; key: string; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+/** Writes a certificate and its key as cert.pem and key.pem into `dir` (whoever made the folder removes it); returns their paths. */
+export function writePemPair(pair: PemPair, dir: string): { cert: string; key: string } {
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
   writeFileSync(cert, pair.cert);
   writeFileSync(key, pair.key, { mode: 0o600 });
-  return { cert, key, dir };
+  return { cert, key };
 }

@@ -48,34 +48,39 @@ export interface Demo {
 }
 
 /**
- * examples/demo.yaml as written, or a copy with its ports moved (and the zone
- * path made absolute) when the demo runs on other ports.
+ * examples/demo.yaml as written, or a copy in `dir` with its ports moved (and the
+ * zone path made absolute) when the demo runs on other ports.
  */
-function configFor(ports: DemoPorts): string {
+function configFor(ports: DemoPorts, dir: string): string {
   if (ports === DEFAULT_PORTS) return demoConfigPath;
   // One pass: a moved port must not be moved again by a later replacement.
   const moved: Record<string, number> = { '5353': ports.dns, '8080': ports.http, '9080': ports.origin, '8053': ports.admin, '8443': ports.https };
   const text = readFileSync(demoConfigPath, 'utf8')
     .replace(/:(5353|8080|9080|8053|8443)\b/g, (_m, p: string) => `:${moved[p]}`)
     .replace('file: zones/', `file: ${resolve(dirname(demoConfigPath), 'zones')}/`);
-  const path = join(mkdtempSync(join(tmpdir(), 'geocdn-demo-')), 'demo.yaml');
+  const path = join(dir, 'demo.yaml');
   writeFileSync(path, text);
   return path;
 }
 
 /** Starts the origin, an edge per POP, then the nameserver (whose probes find the edges up). */
 export async function startDemo(ports: DemoPorts, logger: Logger): Promise<Demo> {
-  const configPath = configFor(ports);
-  const loaded = loadConfig(configPath).config;
-  // The certificate files of examples/demo.yaml are made here, self-signed, for this run only.
-  const tls = writePemPair(await selfSignedCertificate(DEMO_CERTIFICATE_NAMES), 'geocdn-demo-tls-');
-  const config = loaded.edge.tls
-    ? { ...loaded, edge: { ...loaded.edge, tls: { ...loaded.edge.tls, watch: false, certificates: [{ cert: tls.cert, key: tls.key }] } } }
-    : loaded;
-  const origin = await startDemoOrigin(ports.origin);
+  // The files this run writes (a moved config, the certificate) live in one folder, removed when the demo stops or fails to start.
+  const work = mkdtempSync(join(tmpdir(), 'geocdn-demo-'));
+  const removeWork = () => rmSync(work, { recursive: true, force: true });
   const edges: EdgeServer[] = [];
   const links: { stop(): Promise<void> }[] = [];
+  let started: DemoOrigin | undefined;
   try {
+    const configPath = configFor(ports, work);
+    const loaded = loadConfig(configPath).config;
+    // The certificate files of examples/demo.yaml are made here, self-signed, for this run only.
+    const tls = writePemPair(await selfSignedCertificate(DEMO_CERTIFICATE_NAMES), work);
+    const config = loaded.edge.tls
+      ? { ...loaded, edge: { ...loaded.edge, tls: { ...loaded.edge.tls, watch: false, certificates: [{ cert: tls.cert, key: tls.key }] } } }
+      : loaded;
+    const origin = await startDemoOrigin(ports.origin);
+    started = origin;
     for (const pop of Object.keys(config.edge.pops)) {
       const edge = createEdgeServer({ config, log: logger.child({ node: `edge-${pop}` }), pop });
       await edge.listen();
@@ -102,17 +107,24 @@ export async function startDemo(ports: DemoPorts, logger: Logger): Promise<Demo>
       edges,
       nameserver,
       stop: async () => {
-        await nameserver.stop();
-        await Promise.all(links.map((l) => l.stop()));
-        await Promise.all(edges.map((e) => e.close()));
-        await origin.close();
-        rmSync(tls.dir, { recursive: true, force: true });
+        try {
+          await nameserver.stop();
+          await Promise.all(links.map((l) => l.stop()));
+          await Promise.all(edges.map((e) => e.close()));
+          await origin.close();
+        } finally {
+          removeWork();
+        }
       },
     };
   } catch (e) {
-    await Promise.all(edges.map((x) => x.close()));
-    await origin.close();
-    rmSync(tls.dir, { recursive: true, force: true });
+    try {
+      await Promise.all(links.map((l) => l.stop()));
+      await Promise.all(edges.map((x) => x.close()));
+      await started?.close();
+    } finally {
+      removeWork();
+    }
     throw e;
   }
 }

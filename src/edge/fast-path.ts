@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { type CacheOutcome, type RequestCacheControl, decideLookup } from './cache/decision.js';
 import { currentAge } from './cache/freshness.js';
@@ -21,13 +21,17 @@ import { type Site, bypassRule, siteLookup } from './sites.js';
  * or cannot answer as a HIT (a miss, stale, conditional, Range, bodies, bad or
  * incomplete bytes…) hands the connection to node's HTTP server from that
  * request's first byte, and node keeps it from then on: every refusal
- * (400, 431, smuggling) and every other behaviour stays node's.
+ * (400, 431, smuggling) and every other behaviour stays node's. One clock
+ * goes along: the time a first request head has, counted from the connection.
  */
 
 export interface FastPathOptions {
   /** Heads larger than this go to node's parser (which answers 431). */
   readonly maxHeaderSize: number;
-  /** A new connection that sends no request this long gets 408, as node's `headersTimeout`. */
+  /**
+   * A new connection whose first request head is not whole this long after it connected gets
+   * 408: node's `headersTimeout`, the same value as the server's (the wait goes on across a hand-off).
+   */
   readonly headersTimeout: number;
   /** An idle kept-alive connection is closed after this long, as node's `keepAliveTimeout`. */
   readonly keepAliveTimeout: number;
@@ -44,6 +48,11 @@ const NO_CLIENT_CC: RequestCacheControl = { noCache: false, maxAge: undefined };
 
 function isPromise(v: unknown): v is Promise<unknown> {
   return typeof (v as { then?: unknown } | undefined)?.then === 'function';
+}
+
+/** The error node's server raises when a head takes too long (the edge's clientError handler answers 408). */
+function requestTimeout(): Error {
+  return Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' });
 }
 
 /**
@@ -63,6 +72,32 @@ export function installFastPath(server: Server, ctx: EdgeContext, opts: FastPath
    */
   const ready = new Map<StoredObject, { readonly age: number; readonly ttl: number; readonly bytes: Buffer }>();
   let readyBytes = 0;
+  /**
+   * Connections handed to node before their first head was whole, each with the way to stop its
+   * deadline. node's headersTimeout counts from when its parser got the connection: a client
+   * silent here first would be given that wait twice. The deadline ends the head's time where it
+   * would have ended had node had the connection from the start.
+   */
+  const headDeadlines = new Map<Socket, () => void>();
+
+  function keepHeadDeadline(socket: Socket, connectedAt: number): void {
+    const stop = (): void => {
+      clearTimeout(timer);
+      socket.removeListener('close', stop);
+      headDeadlines.delete(socket);
+    };
+    const timer = setTimeout(() => {
+      stop();
+      if (!socket.destroyed) server.emit('clientError', requestTimeout(), socket);
+    }, Math.max(0, opts.headersTimeout - (performance.now() - connectedAt)));
+    socket.once('close', stop);
+    headDeadlines.set(socket, stop);
+  }
+
+  // node has read a whole head on a connection it was handed: its deadline is met.
+  server.on('request', (req: IncomingMessage) => {
+    if (headDeadlines.size !== 0) headDeadlines.get(req.socket)?.();
+  });
 
   function keepReady(obj: StoredObject, age: number, ttl: number, bytes: Buffer): void {
     const old = ready.get(obj);
@@ -135,6 +170,7 @@ export function installFastPath(server: Server, ctx: EdgeContext, opts: FastPath
   }
 
   function accept(socket: Socket): void {
+    const connectedAt = performance.now();
     sockets.add(socket);
     socket.setNoDelay(true);
     socket.setTimeout(opts.headersTimeout);
@@ -154,6 +190,8 @@ export function installFastPath(server: Server, ctx: EdgeContext, opts: FastPath
         }
         if (rq === undefined || !serve(socket, rq)) {
           if (corked) socket.uncork();
+          // A head not (yet) whole on a connection that has had no answer: node's clock would start again.
+          if (rq === undefined && served === 0) keepHeadDeadline(socket, connectedAt);
           return handOff(at === 0 ? chunk : chunk.subarray(at));
         }
         if (served++ === 0) socket.setTimeout(opts.keepAliveTimeout);
@@ -178,9 +216,8 @@ export function installFastPath(server: Server, ctx: EdgeContext, opts: FastPath
     const onEnd = (): void => void socket.end();
     const onTimeout = (): void => {
       if (served === 0 && !closing) {
-        const err = Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' });
         detach();
-        server.emit('clientError', err, socket);
+        server.emit('clientError', requestTimeout(), socket);
       } else socket.destroy();
     };
     const onError = (): void => void socket.destroy();

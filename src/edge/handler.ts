@@ -5,8 +5,8 @@ import { notModified } from './cache/conditional.js';
 import { type CacheOutcome, type Lookup, type NotStoredReason, type RequestCacheControl, decideLookup } from './cache/decision.js';
 import { currentAge, headerValue } from './cache/freshness.js';
 import { fullKey, primaryKey, secondaryKey } from './cache/keys.js';
-import { ascending, selectRanges } from './cache/range.js';
-import type { StoredObject, VariantIndex } from './cache/store.js';
+import { type RangeAnswer, ascending, selectRanges } from './cache/range.js';
+import type { OpenedBody, StoredObject, VariantIndex } from './cache/store.js';
 import type { EdgeContext } from './context.js';
 import { type FillHead, runFill } from './fill.js';
 import { viaHasLoop } from './headers.js';
@@ -84,12 +84,26 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
       writeNotModified(rq.res, m.headers, outcome, ctx.id, currentAge(m.policy, ctx.now()));
       return;
     }
+    let part: Extract<RangeAnswer, { kind: 'partial' }> | undefined;
     const range = rq.req.headers.range;
     if (range !== undefined && m.status === 200) {
       const r = selectRanges(range, headerValue(rq.req.headers, 'if-range'), m.bodySize, m.etag, m.lastModified);
-      if (r.kind !== 'full') return writeStoredRanges(rq.res, obj, r, outcome, ctx.id, currentAge(m.policy, ctx.now()), countBytes);
+      if (r.kind === 'unsatisfiable') return writeStoredRanges(rq.res, obj, r, outcome, ctx.id, currentAge(m.policy, ctx.now()), countBytes);
+      if (r.kind !== 'full') part = r;
     }
-    ctx.stats.bytes += writeStored(rq.res, obj, outcome, ctx.id, ctx.now());
+    if (obj.body !== undefined || obj.openBody === undefined || rq.req.method === 'HEAD') return sendStored(rq, obj, outcome, part, undefined);
+    // The body's file is opened before the head is committed: a purge or eviction that unlinks
+    // it after this cannot cut the response. One that came first makes this a miss.
+    obj.openBody().then((opened) => {
+      if (!opened) return fetch(rq, 'uri-miss', undefined);
+      sendStored(rq, obj, outcome, part, opened);
+    }, (e: unknown) => fail(rq, e));
+  }
+
+  /** The stored body, whole or the parts asked for; `opened` (released by the writer) when the tier opened its file first. */
+  function sendStored(rq: Rq, obj: StoredObject, outcome: CacheOutcome, part: Extract<RangeAnswer, { kind: 'partial' }> | undefined, opened: OpenedBody | undefined): void {
+    if (part) return writeStoredRanges(rq.res, obj, part, outcome, ctx.id, currentAge(obj.meta.policy, ctx.now()), countBytes, opened);
+    ctx.stats.bytes += writeStored(rq.res, obj, outcome, ctx.id, ctx.now(), opened);
   }
 
   /** Starts a fill for the request's URL; the caller serves from it like any joiner. */

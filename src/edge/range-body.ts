@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import type { BodySink } from './cache/collapse.js';
 import type { CacheOutcome } from './cache/decision.js';
 import type { ByteRange } from './cache/range.js';
-import type { StoredObject } from './cache/store.js';
+import type { OpenedBody, StoredObject } from './cache/store.js';
 import type { HeaderList } from './headers.js';
 import { type Identity, writeStreamingHead } from './respond.js';
 
@@ -122,15 +122,15 @@ export async function writePlanBody(out: ResponseOut, plan: RangePlan, read: Ran
   out.res.end();
 }
 
-/** A reader over a stored object: the buffer when the tier holds it, else the tier's ranged stream. */
-export function storedReader(obj: StoredObject, offset = 0): RangeReader {
+/** A reader over a stored object: the buffer when the tier holds it, else `opened` (when given) or the tier's ranged stream. */
+export function storedReader(obj: StoredObject, offset = 0, opened?: OpenedBody): RangeReader {
   return async (start, end, out) => {
     const body = obj.body;
     if (body) {
       await out.write(start - offset === 0 && end - offset === body.length - 1 ? body : body.subarray(start - offset, end - offset + 1));
       return;
     }
-    for await (const chunk of obj.stream(start - offset, end - offset)) {
+    for await (const chunk of (opened ?? obj).stream(start - offset, end - offset)) {
       if (out.closed) return;
       await out.write(chunk as Buffer);
     }
@@ -220,7 +220,8 @@ export function planSink(res: ServerResponse, plan: RangePlan, count: (bytes: nu
 
 /**
  * A range answer for a stored 200: 416, or 206 with one range or a multipart
- * body, read from the buffer when the tier holds it, else from its ranged stream.
+ * body, read from the buffer when the tier holds it, else from `opened` (opened
+ * before this head, released here once every part is read) or its ranged stream.
  */
 export function writeStoredRanges(
   res: ServerResponse,
@@ -230,11 +231,20 @@ export function writeStoredRanges(
   id: Identity,
   age: number,
   count: (bytes: number) => void,
+  opened?: OpenedBody,
 ): void {
   const m = obj.meta;
-  if (answer.kind === 'unsatisfiable') return writeUnsatisfiable(res, m.bodySize, m.headers, outcome, id, age);
+  if (answer.kind === 'unsatisfiable') {
+    opened?.release();
+    return writeUnsatisfiable(res, m.bodySize, m.headers, outcome, id, age);
+  }
   const plan = planRanges(answer.ranges, m.bodySize, m.headers);
   writeRangeHead(res, plan, outcome, id, age);
-  if (res.req.method === 'HEAD') return void res.end();
-  writePlanBody(new ResponseOut(res, count), plan, storedReader(obj)).catch(() => res.destroy());
+  if (res.req.method === 'HEAD') {
+    opened?.release();
+    return void res.end();
+  }
+  writePlanBody(new ResponseOut(res, count), plan, storedReader(obj, 0, opened))
+    .catch(() => res.destroy())
+    .finally(() => opened?.release());
 }

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import { type CacheOutcome, cacheStatusValue } from './cache/decision.js';
 import { currentAge } from './cache/freshness.js';
-import type { StoredObject } from './cache/store.js';
+import type { OpenedBody, StoredObject } from './cache/store.js';
 import { type HeaderList, flatHeaders, headerLines, notModifiedHeaders, statusLine } from './headers.js';
 
 /** The parts of node's ServerResponse the fast path sets directly (node 20–24 internals). */
@@ -60,32 +60,37 @@ function connectionLine(res: ServerResponse): string {
 
 /**
  * Writes a stored response: one pre-serialized head plus the few per-request lines,
- * and the body buffer, in one write; no header objects are built.
+ * and the body buffer, in one write; no header objects are built. A body not in memory
+ * is read from `opened` (opened before this head, then released here) or else `obj.stream()`.
  */
-export function writeStored(res: ServerResponse, obj: StoredObject, outcome: CacheOutcome, id: Identity, now: number): number {
+export function writeStored(res: ServerResponse, obj: StoredObject, outcome: CacheOutcome, id: Identity, now: number, opened?: OpenedBody): number {
   const raw = res as unknown as RawResponse;
   // node's HTTP/1.1 response before its head is set; HTTP/2's compatibility response has no `_header`.
-  if (raw._header !== null) return writeStoredFields(res, obj, outcome, id, now);
+  if (raw._header !== null) return writeStoredFields(res, obj, outcome, id, now, opened);
   mark(res, outcome);
   raw._header = storedHead(obj, outcome, id, now, connectionLine(res));
   res.statusCode = obj.meta.status;
-  return sendStoredBody(res, obj, raw._hasBody);
+  return sendStoredBody(res, obj, raw._hasBody, opened);
 }
 
 /** Ends a response whose head is set with the stored body (none for HEAD, 204, 304); returns the body bytes sent. */
-function sendStoredBody(res: ServerResponse, obj: StoredObject, hasBody: boolean): number {
+function sendStoredBody(res: ServerResponse, obj: StoredObject, hasBody: boolean, opened: OpenedBody | undefined): number {
   if (!hasBody) {
+    opened?.release();
     res.end();
     return 0;
   }
   if (obj.body) {
+    opened?.release();
     res.end(obj.body);
     return obj.body.length;
   }
-  // A tier's file can fail mid-body (gone, changed on disk): the response ends short of its
-  // Content-Length, never with a wrong body, and the file is closed when the client goes away.
-  if (obj.sendTo && !isHttp2(res)) obj.sendTo(res);
-  else pipeline(obj.stream(), res, () => undefined);
+  // A file opened before the head stays readable whatever happens to the object. One opened only
+  // now can be gone or changed, and any can end early: the response then ends short of its
+  // Content-Length (never a wrong body), and the file is closed when the client goes away.
+  if (opened && !isHttp2(res)) opened.sendTo(res);
+  else pipeline(opened ? opened.stream() : obj.stream(), res, () => undefined);
+  opened?.release();
   return obj.meta.bodySize;
 }
 
@@ -93,13 +98,13 @@ function sendStoredBody(res: ServerResponse, obj: StoredObject, hasBody: boolean
  * The same response through `writeHead` (HTTP/2: header fields, no status line, no
  * connection-specific fields, RFC 9113 §8.2.2).
  */
-function writeStoredFields(res: ServerResponse, obj: StoredObject, outcome: CacheOutcome, id: Identity, now: number): number {
+function writeStoredFields(res: ServerResponse, obj: StoredObject, outcome: CacheOutcome, id: Identity, now: number, opened: OpenedBody | undefined): number {
   const m = obj.meta;
   mark(res, outcome);
   const extra = cacheFields(outcome, id, currentAge(m.policy, now));
   if (m.status !== 204 && m.status !== 304) extra.push('content-length', String(m.bodySize));
   res.writeHead(m.status, flatHeaders(m.headers, extra));
-  return sendStoredBody(res, obj, res.req.method !== 'HEAD' && m.status !== 204 && m.status !== 304);
+  return sendStoredBody(res, obj, res.req.method !== 'HEAD' && m.status !== 204 && m.status !== 304, opened);
 }
 
 /** Is this an HTTP/2 response (compatibility API)? Connection-specific fields are forbidden there. */

@@ -86,7 +86,7 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
     accessLog: edge.access_log && log.isLevelEnabled('info'),
     compression: compressionRules(edge.compression),
   };
-  const httpOptions = { maxHeaderSize: edge.max_header_size, requestTimeout: 60_000, headersTimeout: 20_000, keepAliveTimeout: 30_000, joinDuplicateHeaders: false };
+  const httpOptions = { maxHeaderSize: edge.max_header_size, requestTimeout: 60_000, headersTimeout: edge.client_header_timeout_ms, keepAliveTimeout: 30_000, joinDuplicateHeaders: false };
   const server = createServer(httpOptions, createRequestHandler(context));
   if (edge.fast_path) installFastPath(server, context, { maxHeaderSize: edge.max_header_size, headersTimeout: httpOptions.headersTimeout, keepAliveTimeout: httpOptions.keepAliveTimeout });
   function refuseBadRequest(err: Error & { code?: string }, socket: Socket): void {

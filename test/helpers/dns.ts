@@ -1,13 +1,13 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../src/core/log.js';
 import { Nameserver } from '../../src/dns/nameserver.js';
 import { decodeMessage, encodeQuery, type Message, type QueryOptions } from '../../src/dns/wire/message.js';
+import { tempDir } from './tmp.js';
 
 /** Sends one UDP packet and resolves with the first answer (or undefined after `timeoutMs`). */
 export function udpExchange(port: number, packet: Buffer, host = '127.0.0.1', timeoutMs = 2000): Promise<Buffer | undefined> {
@@ -83,7 +83,7 @@ export interface TestNameserver {
 
 /** Writes a config and zone files into a temp dir and starts a nameserver on a free port. */
 export async function startNameserver(files: Record<string, string>, configYaml: string, listen = '127.0.0.1:0'): Promise<TestNameserver> {
-  const dir = mkdtempSync(join(tmpdir(), 'geocdn-test-'));
+  const dir = tempDir('geocdn-test-');
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   writeFileSync(join(dir, 'geocdn.yaml'), configYaml);
   const ns = await Nameserver.start(join(dir, 'geocdn.yaml'), createLogger('test', 'silent'), undefined, [listen]);

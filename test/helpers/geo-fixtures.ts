@@ -4,10 +4,10 @@
  * ip-location-db layout (an IPv4 file with 24-bit records and an IPv6 file
  * with 32-bit records), plus ASN data as .mmdb and as CSV.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeMmdb, type MmdbNetwork } from './mmdb-writer.js';
+import { tempDir } from './tmp.js';
 
 export interface Place {
   country: string;
@@ -82,7 +82,7 @@ export const ASNS: [string, number, string][] = [
 ];
 
 export function writeGeoFixtures(): GeoFixtures {
-  const dir = mkdtempSync(join(tmpdir(), 'geocdn-geo-'));
+  const dir = tempDir('geocdn-geo-');
   const nets = (f: (p: Place) => unknown, v6: boolean | undefined): MmdbNetwork[] =>
     PLACES.filter(([c]) => v6 === undefined || c.includes(':') === v6).map(([cidr, p]) => ({ cidr, data: clean(f(p)) }));
   const file = (name: string, buf: Buffer) => {

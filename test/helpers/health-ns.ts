@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '../../src/core/log.js';
 import { Nameserver } from '../../src/dns/nameserver.js';
 import { geoZone } from '../fixtures/test-zone.js';
 import { FakeClock } from './health-clock.js';
+import { tempDir } from './tmp.js';
 
 /** The test zone without its static `cdn` record (it is geo-routed here). */
 export const healthZone = geoZone;
@@ -20,7 +20,7 @@ export interface HealthNameserver {
 
 /** A nameserver over `configYaml` (zone file `example.test.zone` beside it) whose health checks run on a fake clock. */
 export async function startHealthNameserver(configYaml: string): Promise<HealthNameserver> {
-  const dir = mkdtempSync(join(tmpdir(), 'geocdn-health-'));
+  const dir = tempDir('geocdn-health-');
   writeFileSync(join(dir, 'example.test.zone'), healthZone);
   writeFileSync(join(dir, 'geocdn.yaml'), configYaml);
   const clock = new FakeClock();

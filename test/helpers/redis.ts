@@ -1,8 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tempDir } from './tmp.js';
 
 export const REDIS_BIN = '/usr/bin/redis-server';
 export const NO_REDIS = 'redis-server not installed (Debian package redis-server)';
@@ -31,7 +31,7 @@ export interface TestRedis {
 
 export async function startRedis(): Promise<TestRedis> {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'geocdn-redis-'));
+  const dir = tempDir('geocdn-redis-');
   const bin = existsSync(REDIS_BIN) ? REDIS_BIN : 'redis-server';
   let child: ChildProcess | undefined;
 

@@ -5,11 +5,13 @@ import { Readable } from 'node:stream';
 import { type DiskEntry, SlruIndex, entryMeta, varyOf } from './disk-index.js';
 import { encodeHeader, metaJson, objectName, parseHeader, sealHeader } from './disk-format.js';
 import { clearTemp, scanObjects } from './disk-scan.js';
-import { FileRangeStream, fileStamp, readRangeSync, sendFileRange } from './disk-stream.js';
+import { DiskObjectChanged, FileRangeStream, type OpenObjectFile, fileStamp, openObjectFile, readRangeSync } from './disk-stream.js';
 import type { CacheStore, DiskState, DiskTierStats, EntryDraft, EntryMeta, StoredObject, StoreWriter, VariantIndex } from './store.js';
 
 /** A body up to this size, streamed from its file within the last SYNC_READ_RECENT_MS, is read synchronously. */
 const SYNC_READ_MAX = 64 * 1024;
+const SYNC_READ_RECENT_MS = 10_000;
+
 /** Recently read entries whose parsed metadata is kept (see parsedEntry). */
 const PARSED_MAX = 1024;
 
@@ -26,7 +28,7 @@ class DiskObject implements StoredObject {
     readonly body: Buffer | undefined,
     private readonly slot: { derived: unknown },
     readonly stream: StoredObject['stream'],
-    readonly sendTo?: StoredObject['sendTo'],
+    readonly openBody?: StoredObject['openBody'],
   ) {}
 
   get derived(): unknown {
@@ -37,7 +39,6 @@ class DiskObject implements StoredObject {
     this.slot.derived = value;
   }
 }
-const SYNC_READ_RECENT_MS = 10_000;
 
 /** The parts of a logger the disk tier uses (pino's Logger fits). */
 export interface DiskLog {
@@ -252,14 +253,20 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
   }
 
   function objectFromFile(e: DiskEntry, meta: EntryMeta, stamp: string, slot: { derived: unknown } = { derived: undefined }): StoredObject {
-    const changed = () => dropCorrupt(e, 'changed on disk');
-    return new DiskObject(
-      meta,
-      undefined,
-      slot,
-      (start = 0, end = meta.bodySize - 1) => new FileRangeStream(e.file, stamp, e.headerCap + start, e.headerCap + end, changed),
-      (target) => sendFileRange(e.file, stamp, e.headerCap, e.headerCap + meta.bodySize - 1, target, changed),
-    );
+    const changed = (): void => dropCorrupt(e, 'changed on disk');
+    const openFile = (done: (err: Error | null, opened?: OpenObjectFile) => void): void => openObjectFile(e.file, stamp, e.headerCap, meta.bodySize, changed, done);
+    const openBody = (): Promise<OpenObjectFile | undefined> =>
+      new Promise((resolve) =>
+        openFile((err, opened) => {
+          if (err && !(err instanceof DiskObjectChanged)) {
+            // ENOENT: purged or evicted since the lookup (the index has let it go already), or removed by hand
+            if (errCode(err) !== 'ENOENT') log.warn({ file: e.file, err: err.message }, 'disk object unreadable');
+            else if (index.get(e.key) === e) index.remove(e.key);
+          }
+          resolve(opened);
+        }),
+      );
+    return new DiskObject(meta, undefined, slot, (start = 0, end = meta.bodySize - 1) => new FileRangeStream(openFile, e.headerCap + start, e.headerCap + end), openBody);
   }
 
   function objectFromBuffer(meta: EntryMeta, body: Buffer, slot: { derived: unknown } = { derived: undefined }): StoredObject {

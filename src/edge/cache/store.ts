@@ -31,15 +31,28 @@ export interface StoredObject {
   /** The body as a stream, for any tier; `start`/`end` (inclusive) select a byte range of it. */
   stream(start?: number, end?: number): Readable;
   /**
-   * Sends the whole body to an HTTP/1.1 response and ends it, when the tier can do
-   * better than `stream()` (reused read buffers); absent otherwise.
+   * Present when the body is not in memory and `stream()` opens a file only once it starts,
+   * after the response head may have gone out. Opens it now instead (checking it is still the
+   * file that was looked up), before anything is sent: an open file stays readable when a
+   * purge or eviction unlinks it. Undefined when the object has left the tier meanwhile
+   * (gone, or changed on disk): the caller serves a miss.
    */
-  readonly sendTo?: (target: PumpTarget) => void;
+  openBody?(): Promise<OpenedBody | undefined>;
   /**
    * A slot for data derived from `meta` by the server (the serialized response head),
    * kept as long as the object; a tier that reloads an object starts it empty.
    */
   derived: unknown;
+}
+
+/** A body opened for one response: it can be read to its end whatever happens to the object meanwhile. */
+export interface OpenedBody {
+  /** Bytes `start..end` (inclusive) of the body. */
+  stream(start?: number, end?: number): Readable;
+  /** The whole body to an HTTP/1.1 response, ended after it, through reused buffers rather than a stream. */
+  sendTo(target: PumpTarget): void;
+  /** The opener has made every stream it needs: the file closes once those have ended. Called once. */
+  release(): void;
 }
 
 /** Variants stored for one URL: purge by URL and Vary lookup both go through it. */
