@@ -6,7 +6,7 @@
 // Defaults: the config's defaults (health.interval_ms, fall, timeout_ms).
 // Options: --interval-ms N --fall N --timeout-ms N --trials N
 import { createSocket } from 'node:dgram';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -54,6 +54,7 @@ async function killEdge(edge) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'geocdn-bench-failover-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 writeFileSync(
   join(dir, 'bench.zone'),
   `$ORIGIN bench.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 900 1209600 300\n  IN NS ns1\nns1 IN A 127.0.0.1\n`,

@@ -2,7 +2,7 @@
 // Started by ../shared/tools/dns-peers.sh (--extra-cmd): turns the bench's
 // setup (BENCH_ZONE_FILE, BENCH_GEO_JSON, BENCH_MMDB_*) into a geocdn config
 // and runs `geocdn dns` in this very process, so the script counts its CPU.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchConfig } from './dns-config.mjs';
@@ -15,6 +15,8 @@ for (const k of ['BENCH_ZONE_FILE', 'BENCH_GEO_JSON', 'BENCH_HOST', 'BENCH_PORT'
   }
 }
 const dir = mkdtempSync(join(tmpdir(), 'geocdn-bench-'));
+// The peers script stops this server with SIGTERM; the CLI's handler exits, and the folder goes with it.
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const { zoneText, yaml } = benchConfig({
   zoneText: readFileSync(env.BENCH_ZONE_FILE, 'utf8'),
   geo: JSON.parse(readFileSync(env.BENCH_GEO_JSON, 'utf8')),

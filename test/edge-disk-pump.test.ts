@@ -173,4 +173,38 @@ describe('disk-tier HITs after a revalidation', () => {
       await e.close();
     }
   });
+
+  it('a 304 whose headers outgrow the room in the object file is served whole, and the copied file keeps serving HITs', async () => {
+    const clock = testClock();
+    let extra = '';
+    origin.route('/grow', (req, res) => {
+      res.setHeader('date', new Date(clock.now()).toUTCString());
+      const headers = { 'cache-control': 'max-age=10', etag: '"g"', 'x-extra': extra || 'none', 'content-type': 'application/octet-stream' };
+      if (req.headers['if-none-match'] === '"g"') {
+        res.writeHead(304, headers);
+        res.end();
+        return;
+      }
+      res.writeHead(200, headers);
+      res.end(big);
+    });
+    const e = await startEdge({ origin, clock, edge: { memory_size: '1MiB', max_object_size: '1KiB', disk: { path: join(work, 'grow'), size: '64MiB', max_object_size: '16MiB' } } });
+    try {
+      await get(e, '/grow');
+      assert.equal((await get(e, '/grow')).headers['x-cache-status'], 'HIT');
+      extra = 'x'.repeat(6000); // far beyond the header's spare room: the file is copied with a larger header
+      clock.advance(20);
+      const reval = await get(e, '/grow');
+      assert.equal(reval.headers['x-cache-status'], 'REVALIDATED');
+      assert.equal(reval.headers['x-extra'], extra);
+      assert.equal(sha(reval.body), sha(big));
+      const hit = await get(e, '/grow');
+      assert.equal(hit.headers['x-cache-status'], 'HIT');
+      assert.equal(hit.headers['x-extra'], extra);
+      assert.equal(sha(hit.body), sha(big));
+      assert.equal(origin.requests.filter((r) => r.url === '/grow' && r.headers['if-none-match'] === undefined).length, 1, 'the body was fetched once');
+    } finally {
+      await e.close();
+    }
+  });
 });

@@ -472,13 +472,16 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
     const header = inPlace ?? encodeHeader(fresh)!;
     sealHeader(header, e.bodySize, Buffer.from(e.bodyHash, 'latin1'));
     let target = e;
+    // The stamp of the file as rewritten, for the object returned; `verified` keeps it only
+    // when the body had been checked (a copy is of checked bytes).
+    let stamp = '';
     await serial(e.file, async () => {
       if (inPlace) {
         const fh = await open(e.file, 'r+');
         try {
           await fh.write(header, 0, header.length, 0);
-          const st = await fh.stat();
-          e.verified = e.verified ? fileStamp(st) : '';
+          stamp = fileStamp(await fh.stat());
+          e.verified = e.verified ? stamp : '';
         } finally {
           await fh.close();
         }
@@ -507,10 +510,11 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
       const st = await dst.stat();
       await dst.close();
       await rename(temp, e.file);
-      target = { ...e, metaJson: metaJson(fresh), size: st.size, headerCap: header.length, verified: '', hot: false };
+      stamp = fileStamp(st);
+      target = { ...e, metaJson: metaJson(fresh), size: st.size, headerCap: header.length, verified: e.verified ? stamp : '', hot: false };
     });
     if (target !== e && index.get(meta.key) === e) dropAll(index.add(target), true);
-    return objectFromFile(target, fresh, target.verified);
+    return objectFromFile(target, fresh, stamp);
   }
 
   return {
