@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, truncateSync } from 'node:fs';
+import { readdirSync, truncateSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { objectName } from '../src/edge/cache/disk-format.js';
-import { type TestEdge, type TestOrigin, fixed, get, startEdge, startOrigin, testClock, until } from './helpers/edge-harness.js';
+import { type OriginHandler, type TestClock, type TestEdge, type TestOrigin, fixed, get, startEdge, startOrigin, testClock, until } from './helpers/edge-harness.js';
+import { tempDir } from './helpers/tmp.js';
 
 // Disk-tier HITs of bodies larger than the pump's buffers (512 KiB, two in flight):
 // sent through reused buffers, byte for byte, and the file closed however the response ends.
 
-const work = mkdtempSync(join(tmpdir(), 'geocdn-disk-pump-'));
+const work = tempDir('geocdn-disk-pump-');
 // Random bytes: a buffer reused too early would show, as no two chunks of the body are alike.
 const big = randomBytes(3 * 1024 * 1024 + 12_345);
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -30,7 +30,6 @@ before(async () => {
 after(async () => {
   await edge.close();
   await origin.close();
-  rmSync(work, { recursive: true, force: true });
 });
 
 function objectFile(path: string): string {
@@ -137,22 +136,30 @@ describe('disk-tier HITs through reused buffers', () => {
   });
 });
 
+/**
+ * An origin route for `big` that answers If-None-Match with 304, with Date on the edge's
+ * clock (which the tests move) and the fields `fields()` gives at the time of the request.
+ */
+function revalidating(clock: TestClock, etag: string, fields: () => Record<string, string>): OriginHandler {
+  return (req, res) => {
+    res.setHeader('date', new Date(clock.now()).toUTCString());
+    const headers = { 'cache-control': 'max-age=10', etag, 'content-type': 'application/octet-stream', ...fields() };
+    res.writeHead(req.headers['if-none-match'] === etag ? 304 : 200, headers);
+    res.end(req.headers['if-none-match'] === etag ? undefined : big);
+  };
+}
+
+/** A disk-only edge (nothing above 1 KiB in memory) on `clock`, in its own folder. */
+function diskEdgeOn(clock: TestClock, folder: string): Promise<TestEdge> {
+  return startEdge({ origin, clock, edge: { memory_size: '1MiB', max_object_size: '1KiB', disk: { path: join(work, folder), size: '64MiB', max_object_size: '16MiB' } } });
+}
+
 describe('disk-tier HITs after a revalidation', () => {
   it('a 304 that changes the stored headers shows on the next HIT (the parsed metadata kept for HITs is replaced)', async () => {
     const clock = testClock();
     let version = 1;
-    origin.route('/reval', (req, res) => {
-      res.setHeader('date', new Date(clock.now()).toUTCString()); // the edge's clock, which the test moves
-      const headers = { 'cache-control': 'max-age=10', etag: '"v"', 'x-version': String(version), 'content-type': 'application/octet-stream' };
-      if (req.headers['if-none-match'] === '"v"') {
-        res.writeHead(304, headers);
-        res.end();
-        return;
-      }
-      res.writeHead(200, headers);
-      res.end(big);
-    });
-    const e = await startEdge({ origin, clock, edge: { memory_size: '1MiB', max_object_size: '1KiB', disk: { path: join(work, 'reval'), size: '64MiB', max_object_size: '16MiB' } } });
+    origin.route('/reval', revalidating(clock, '"v"', () => ({ 'x-version': String(version) })));
+    const e = await diskEdgeOn(clock, 'reval');
     try {
       assert.equal((await get(e, '/reval')).headers['x-cache-status'], 'MISS');
       for (let i = 0; i < 2; i++) {
@@ -177,18 +184,8 @@ describe('disk-tier HITs after a revalidation', () => {
   it('a 304 whose headers outgrow the room in the object file is served whole, and the copied file keeps serving HITs', async () => {
     const clock = testClock();
     let extra = '';
-    origin.route('/grow', (req, res) => {
-      res.setHeader('date', new Date(clock.now()).toUTCString());
-      const headers = { 'cache-control': 'max-age=10', etag: '"g"', 'x-extra': extra || 'none', 'content-type': 'application/octet-stream' };
-      if (req.headers['if-none-match'] === '"g"') {
-        res.writeHead(304, headers);
-        res.end();
-        return;
-      }
-      res.writeHead(200, headers);
-      res.end(big);
-    });
-    const e = await startEdge({ origin, clock, edge: { memory_size: '1MiB', max_object_size: '1KiB', disk: { path: join(work, 'grow'), size: '64MiB', max_object_size: '16MiB' } } });
+    origin.route('/grow', revalidating(clock, '"g"', () => ({ 'x-extra': extra || 'none' })));
+    const e = await diskEdgeOn(clock, 'grow');
     try {
       await get(e, '/grow');
       assert.equal((await get(e, '/grow')).headers['x-cache-status'], 'HIT');

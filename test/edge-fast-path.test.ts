@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { installFastPath } from '../src/edge/fast-path.js';
 import { parseSimpleRequest } from '../src/edge/fast-parse.js';
-import { type TestClock, type TestEdge, type TestOrigin, fixed, get, raw, startEdge, startOrigin, testClock } from './helpers/edge-harness.js';
+import { type TestClock, type TestEdge, type TestOrigin, fixed, get, originAndEdge, raw, startEdge, startOrigin, testClock } from './helpers/edge-harness.js';
 
 const host = 'Host: www.example.test\r\n';
 
@@ -171,24 +171,13 @@ describe('edge fast path: timeouts', () => {
 });
 
 describe('edge fast path: the header timeout counts from the connection, across the hand-off to node', () => {
-  let origin: TestOrigin;
-  let edge: TestEdge;
-
-  before(async () => {
-    origin = await startOrigin();
-    origin.route('/', fixed(200, { 'cache-control': 'max-age=100' }, 'root'));
-    edge = await startEdge({ origin, edge: { client_header_timeout_ms: 2000 } });
-    await get(edge, '/', { agent: false });
-  });
-  after(async () => {
-    await edge.close();
-    await origin.close();
-  });
+  const t = originAndEdge({ edge: { client_header_timeout_ms: 2000 }, routes: { '/': fixed(200, { 'cache-control': 'max-age=100' }, 'root') } });
+  before(() => get(t.edge, '/', { agent: false }));
 
   /** `raw()` and how long the connection lasted. */
   async function timed(parts: string[], gapMs: number): Promise<{ reply: string; ms: number }> {
     const started = Date.now();
-    const reply = await raw(edge.port, parts, gapMs);
+    const reply = await raw(t.edge.port, parts, gapMs);
     return { reply, ms: Date.now() - started };
   }
 

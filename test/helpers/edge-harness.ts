@@ -92,13 +92,14 @@ export async function startEdge(opts: { origin?: TestOrigin; sites?: Record<stri
 /**
  * A test origin and an edge in front of it (for `www.example.test`) shared by the tests
  * of the enclosing describe(): started before them, closed after. Read `t.origin` and
- * `t.edge` inside the tests.
+ * `t.edge` inside the tests. `edge` is edge config; `routes` are set before the edge starts.
  */
-export function originAndEdge(): { readonly origin: TestOrigin; readonly edge: TestEdge } {
+export function originAndEdge(opts: { edge?: Record<string, unknown>; routes?: Record<string, OriginHandler> } = {}): { readonly origin: TestOrigin; readonly edge: TestEdge } {
   const t = {} as { origin: TestOrigin; edge: TestEdge };
   before(async () => {
     t.origin = await startOrigin();
-    t.edge = await startEdge({ origin: t.origin });
+    for (const [path, handler] of Object.entries(opts.routes ?? {})) t.origin.route(path, handler);
+    t.edge = await startEdge({ origin: t.origin, edge: opts.edge });
   });
   after(async () => {
     await t.edge?.close();
