@@ -64,7 +64,8 @@ const roundsArg = passThrough.indexOf('--rounds');
 const rounds = Math.max(1, Number(roundsArg >= 0 ? passThrough.splice(roundsArg, 2)[1] : process.env.BENCH_HTTP_ROUNDS ?? 3) || 1);
 const tsv = join(resultsDir, 'http.tsv');
 rmSync(tsv, { force: true });
-const edgeCmd = (cfg) => `GEOCDN_LOG_LEVEL=warn exec taskset -c 1 ${process.execPath} ${join(root, 'dist/cli.js')} edge --config ${cfg}`;
+// BENCH_EDGE_NODE_FLAGS: extra node flags for the edges, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+const edgeCmd = (cfg) => `GEOCDN_LOG_LEVEL=warn exec taskset -c 1 ${process.execPath} ${process.env.BENCH_EDGE_NODE_FLAGS ?? ''} ${join(root, 'dist/cli.js')} edge --config ${cfg}`;
 const tsvTexts = [];
 let status = 0;
 for (let round = 1; round <= rounds; round++) {

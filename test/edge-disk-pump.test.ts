@@ -15,6 +15,7 @@ import { tempDir } from './helpers/tmp.js';
 const work = tempDir('geocdn-disk-pump-');
 // Random bytes: a buffer reused too early would show, as no two chunks of the body are alike.
 const big = randomBytes(3 * 1024 * 1024 + 12_345);
+const medium = randomBytes(100 * 1024); // read into a buffer of its own size, not a pooled one
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 let origin: TestOrigin;
 let edge: TestEdge;
@@ -23,6 +24,7 @@ let dir: string;
 before(async () => {
   origin = await startOrigin();
   for (const p of ['/a', '/b', '/c', '/d']) origin.route(p, fixed(200, { 'cache-control': 'max-age=600', 'content-type': 'application/octet-stream' }, big));
+  origin.route('/medium', fixed(200, { 'cache-control': 'max-age=600', 'content-type': 'application/octet-stream' }, medium));
   dir = join(work, 'disk');
   // Nothing above 1 KiB in memory: every HIT below reads its object file.
   edge = await startEdge({ origin, edge: { memory_size: '1MiB', max_object_size: '1KiB', disk: { path: dir, size: '64MiB', max_object_size: '16MiB' } } });
@@ -60,6 +62,15 @@ describe('disk-tier HITs through reused buffers', () => {
       agent.destroy();
     }
     assert.equal(origin.count('/a'), 1);
+  });
+
+  it('a 100 KiB disk object: concurrent HITs each get the whole body', async () => {
+    await get(edge, '/medium');
+    const replies = await Promise.all(Array.from({ length: 20 }, () => get(edge, '/medium')));
+    for (const r of replies) {
+      assert.equal(r.headers['x-cache-status'], 'HIT');
+      assert.equal(sha(r.body), sha(medium));
+    }
   });
 
   it('a client that reads slowly gets its own bytes while other HITs reuse the buffers', async () => {

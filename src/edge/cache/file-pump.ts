@@ -8,6 +8,12 @@ import { read } from 'node:fs';
  */
 
 const BUFFER_SIZE = 512 * 1024;
+/**
+ * A body this small is read into a buffer of its own size instead: under load more
+ * responses are in flight than the pool keeps, and a fresh 512 KiB buffer for a
+ * 100 KiB body cost the allocation (an mmap at that size) for nothing.
+ */
+const OWN_BUFFER_MAX = 128 * 1024;
 /** Reads ahead of the socket: one buffer being written while the next is read. */
 const IN_FLIGHT = 2;
 /** Idle buffers kept between responses (8 MiB). */
@@ -66,17 +72,19 @@ export function pumpFile(fd: number, first: number, last: number, target: PumpTa
       return;
     }
     const want = Math.min(BUFFER_SIZE, last - pos + 1);
-    const buf = takeBuffer();
+    const own = pos === first && want <= OWN_BUFFER_MAX;
+    const buf = own ? Buffer.allocUnsafe(want) : takeBuffer();
+    const recycle = own ? () => undefined : () => giveBack(buf);
     reading = true;
     read(fd, buf, 0, want, pos, (err, bytesRead) => {
       reading = false;
       if (stopped || target.destroyed) {
-        giveBack(buf);
+        recycle();
         stop();
         return;
       }
       if (err || bytesRead === 0) {
-        giveBack(buf);
+        recycle();
         const why = err ?? new Error('file ended before its recorded size');
         onShort(why);
         stopped = true;
@@ -86,11 +94,11 @@ export function pumpFile(fd: number, first: number, last: number, target: PumpTa
       }
       pos += bytesRead;
       writing++;
-      target.write(bytesRead === BUFFER_SIZE ? buf : buf.subarray(0, bytesRead), (e) => {
+      target.write(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead), (e) => {
         writing--;
         // After a failed write the socket may still hold the bytes: that buffer is left to the GC.
         if (e) return stop();
-        giveBack(buf);
+        recycle();
         next();
       });
       next();
