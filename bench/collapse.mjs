@@ -96,7 +96,7 @@ writeFileSync(
   join(work, 'edge.yaml'),
   `edge:\n  listen: "127.0.0.1:${edgePort}"\n  access_log: false\nsites:\n  "127.0.0.1":\n    origin: "http://127.0.0.1:${originPort}"\n`,
 );
-const edge = spawn(process.execPath, [join(root, 'dist/cli.js'), 'edge', '--config', join(work, 'edge.yaml')], { stdio: 'ignore', env: { ...process.env, GEOCDN_LOG_LEVEL: 'warn' } });
+const edge = spawn('sh', [join(root, 'bin/geocdn'), 'edge', '--config', join(work, 'edge.yaml')], { stdio: 'ignore', env: { ...process.env, GEOCDN_LOG_LEVEL: 'warn' } });
 children.push(edge);
 rows.push(...(await measure('geocdn', edgePort)));
 edge.kill('SIGTERM');

@@ -64,8 +64,10 @@ const roundsArg = passThrough.indexOf('--rounds');
 const rounds = Math.max(1, Number(roundsArg >= 0 ? passThrough.splice(roundsArg, 2)[1] : process.env.BENCH_HTTP_ROUNDS ?? 3) || 1);
 const tsv = join(resultsDir, 'http.tsv');
 rmSync(tsv, { force: true });
-// BENCH_EDGE_NODE_FLAGS: extra node flags for the edges, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-const edgeCmd = (cfg) => `GEOCDN_LOG_LEVEL=warn exec taskset -c 1 ${process.execPath} ${process.env.BENCH_EDGE_NODE_FLAGS ?? ''} ${join(root, 'dist/cli.js')} edge --config ${cfg}`;
+// The edges run as users run them, through bin/geocdn (it sets glibc's heap trim threshold).
+// BENCH_EDGE_NODE_FLAGS: node flags for the edges only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+const nodeFlags = process.env.BENCH_EDGE_NODE_FLAGS ? `NODE_OPTIONS='${process.env.BENCH_EDGE_NODE_FLAGS}' ` : '';
+const edgeCmd = (cfg) => `GEOCDN_LOG_LEVEL=warn ${nodeFlags}exec taskset -c 1 sh ${join(root, 'bin/geocdn')} edge --config ${cfg}`;
 const tsvTexts = [];
 let status = 0;
 for (let round = 1; round <= rounds; round++) {

@@ -203,9 +203,10 @@ async function main() {
   console.log(`bench:large — a ${sizeMiB} MiB object, uncached (larger than max_object_size 16MiB) and sliced (slice_size 4MiB)`);
   start('origin', 0, process.execPath, ['-e', originSource]);
   await waitForPort(ports.origin, 'origin');
-  const cli = join(root, 'dist/cli.js');
-  const edge = start('edge', 1, process.execPath, [cli, 'edge', '--config', edgeConfig(ports.edge, false)], { GEOCDN_LOG_LEVEL: 'warn' });
-  const sliced = start('edge-sliced', 1, process.execPath, [cli, 'edge', '--config', edgeConfig(ports.sliced, true)], { GEOCDN_LOG_LEVEL: 'warn' });
+  // the installed command (bin/geocdn), as users run it: it sets glibc's heap trim threshold
+  const geocdn = join(root, 'bin/geocdn');
+  const edge = start('edge', 1, 'sh', [geocdn, 'edge', '--config', edgeConfig(ports.edge, false)], { GEOCDN_LOG_LEVEL: 'warn' });
+  const sliced = start('edge-sliced', 1, 'sh', [geocdn, 'edge', '--config', edgeConfig(ports.sliced, true)], { GEOCDN_LOG_LEVEL: 'warn' });
   await waitForPort(ports.edge, 'geocdn edge');
   await waitForPort(ports.sliced, 'geocdn sliced edge');
 
