@@ -223,12 +223,17 @@ export function installFastPath(server: Server, ctx: EdgeContext, opts: FastPath
     const onError = (): void => void socket.destroy();
     const onClose = (): void => void sockets.delete(socket);
 
+    // What the fast path listens to while it owns the connection ('drain' only while paused).
+    const listeners = [
+      ['data', onData],
+      ['end', onEnd],
+      ['timeout', onTimeout],
+      ['error', onError],
+      ['close', onClose],
+    ] as const;
+
     function detach(): void {
-      socket.removeListener('data', onData);
-      socket.removeListener('end', onEnd);
-      socket.removeListener('timeout', onTimeout);
-      socket.removeListener('error', onError);
-      socket.removeListener('close', onClose);
+      for (const [event, listener] of listeners) socket.removeListener(event, listener);
       socket.removeListener('drain', onDrain);
       socket.setTimeout(0);
       sockets.delete(socket);
@@ -247,11 +252,7 @@ export function installFastPath(server: Server, ctx: EdgeContext, opts: FastPath
       socket.resume();
     }
 
-    socket.on('data', onData);
-    socket.on('end', onEnd);
-    socket.on('timeout', onTimeout);
-    socket.on('error', onError);
-    socket.on('close', onClose);
+    for (const [event, listener] of listeners) socket.on(event, listener);
   }
 
   server.on('connection', accept);

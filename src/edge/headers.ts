@@ -68,6 +68,13 @@ export interface ForwardContext {
   readonly proto?: 'http' | 'https';
 }
 
+/**
+ * Request fields this hop sets itself (Host, Via, X-Forwarded-For, Content-Length) or
+ * answers itself: `Expect: 100-continue` is node's business with the client, and undici
+ * refuses to send Expect.
+ */
+const SET_PER_HOP = new Set(['host', 'via', 'x-forwarded-for', 'content-length', 'expect']);
+
 /** The request fields sent to the origin (RFC 9110 §7.6: hop-by-hop out, Via and X-Forwarded-For in). */
 export function originRequestHeaders(h: IncomingHttpHeaders, ctx: ForwardContext, extra?: Record<string, string>): Record<string, string | string[]> {
   const conn = connectionTokens(h);
@@ -75,9 +82,7 @@ export function originRequestHeaders(h: IncomingHttpHeaders, ctx: ForwardContext
   for (const name in h) {
     // HTTP/2 pseudo-header fields (:method, :path, :authority, :scheme) are not fields to forward.
     if (HOP_BY_HOP.has(name) || conn?.has(name) || name.charCodeAt(0) === 58 /* ':' */) continue;
-    if (name === 'host' || name === 'via' || name === 'x-forwarded-for' || name === 'content-length') continue;
-    // 100-continue is this hop's business (node answers the client); undici refuses to send Expect.
-    if (name === 'expect') continue;
+    if (SET_PER_HOP.has(name)) continue;
     if (ctx.forFill && FILL_DROPS.has(name)) continue;
     const v = h[name];
     if (v !== undefined) out[name] = v;
