@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type BodySink, Fill } from './cache/collapse.js';
 import { deltaSeconds, parseDirectives } from './cache/cache-control.js';
-import { notModified } from './cache/conditional.js';
+import { evaluatePreconditions, hasPreconditions } from './cache/conditional.js';
 import { type CacheOutcome, type Lookup, type NotStoredReason, type RequestCacheControl, decideLookup } from './cache/decision.js';
 import { currentAge, headerValue } from './cache/freshness.js';
 import { fullKey, primaryKey, secondaryKey } from './cache/keys.js';
@@ -9,11 +9,11 @@ import { type RangeAnswer, ascending, selectRanges } from './cache/range.js';
 import type { OpenedBody, StoredObject, VariantIndex } from './cache/store.js';
 import type { EdgeContext } from './context.js';
 import { type FillHead, runFill } from './fill.js';
-import { viaHasLoop } from './headers.js';
+import { responseHeaderList, viaHasLoop } from './headers.js';
 import { writeHealth } from './health.js';
 import { type PassRequest, clientIp, passThrough, streamRangesOf, streamResponse } from './pass.js';
 import { planRanges, planSink, writeRangeHead, writeStoredRanges, writeUnsatisfiable } from './range-body.js';
-import { OUTCOME, type WithOutcome, writeError, writeMethodNotAllowed, writeNotModified, writeStored, writeStreamingHead } from './respond.js';
+import { OUTCOME, type WithOutcome, writeError, writeMethodNotAllowed, writeNotModified, writePreconditionFailed, writeStored, writeStreamingHead } from './respond.js';
 import { type SliceFallback, serveSliced } from './slice.js';
 import { type Site, bypassRule, siteLookup } from './sites.js';
 
@@ -80,9 +80,10 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
 
   function serveStored(rq: Rq, obj: StoredObject, outcome: CacheOutcome): void {
     const m = obj.meta;
-    if ((rq.req.headers['if-none-match'] !== undefined || rq.req.headers['if-modified-since'] !== undefined) && notModified(rq.req.headers, m.etag, m.lastModified)) {
-      writeNotModified(rq.res, m.headers, outcome, ctx.id, currentAge(m.policy, ctx.now()));
-      return;
+    if (hasPreconditions(rq.req.headers)) {
+      const pre = evaluatePreconditions(rq.req.headers, m.status, m.etag, m.lastModified);
+      if (pre === 'not-modified') return writeNotModified(rq.res, m.headers, outcome, ctx.id, currentAge(m.policy, ctx.now()));
+      if (pre === 'failed') return writePreconditionFailed(rq.res, outcome, ctx.id);
     }
     let part: Extract<RangeAnswer, { kind: 'partial' }> | undefined;
     const range = rq.req.headers.range;
@@ -135,8 +136,11 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
           const outcome = missOutcome(reason, collapsed, true);
           const age = currentAge(head.policy, ctx.now());
           const headers = leader ? head.leaderHeaders : head.headers;
-          if (notModified(req.headers, head.etag, head.lastModified) && (req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined)) {
-            return writeNotModified(res, headers, outcome, ctx.id, age);
+          if (hasPreconditions(req.headers)) {
+            // The fill asked without the client's preconditions: they are evaluated here, on what came back.
+            const pre = evaluatePreconditions(req.headers, head.status, head.etag, head.lastModified);
+            if (pre === 'not-modified') return writeNotModified(res, headers, outcome, ctx.id, age);
+            if (pre === 'failed') return writePreconditionFailed(res, outcome, ctx.id);
           }
           if (req.headers.range !== undefined && head.status === 200 && head.contentLength !== undefined) {
             // RFC 9110 §14.2: the client's part of the object, cut from the fill as it arrives
@@ -186,6 +190,13 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
           if (leader && !head.claimed) {
             head.claimed = true;
             const outcome = missOutcome(reason, false, head.reason);
+            const r = head.response;
+            const pre = hasPreconditions(req.headers) ? evaluatePreconditions(req.headers, r.status, headerValue(r.headers, 'etag'), headerValue(r.headers, 'last-modified')) : 'proceed';
+            if (pre !== 'proceed') {
+              r.body.on('error', () => undefined).destroy();
+              if (pre === 'failed') return writePreconditionFailed(res, outcome, ctx.id);
+              return writeNotModified(res, responseHeaderList(r.headers), outcome, ctx.id, undefined);
+            }
             if (req.headers.range === undefined || head.response.status !== 200) return streamResponse(ctx, rq, head.response, outcome);
             if (streamRangesOf(ctx, rq, head.response, outcome)) return;
             // The fill asked for the whole object, too large to read for a part: the origin can send the client's part itself.

@@ -134,6 +134,11 @@ export function writeNotModified(res: ServerResponse, headers: HeaderList, outco
   res.end();
 }
 
+/** 412 to a client whose If-Match / If-Unmodified-Since fails on the stored or fetched response (RFC 9110 §13.1.1, §13.1.4). */
+export function writePreconditionFailed(res: ServerResponse, outcome: CacheOutcome, id: Identity): void {
+  writeError(res, 412, 'Precondition Failed', id, outcome);
+}
+
 /** An error of our own (never cached): small text body, cache fields when a cache outcome applies. */
 export function writeError(res: ServerResponse, status: number, message: string, id: Identity, outcome?: CacheOutcome, close = false): void {
   if (res.headersSent) {

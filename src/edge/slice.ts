@@ -1,5 +1,5 @@
 import type { Fill } from './cache/collapse.js';
-import { notModified } from './cache/conditional.js';
+import { evaluatePreconditions, hasPreconditions } from './cache/conditional.js';
 import { type CacheOutcome, type RefreshReason, type RequestCacheControl, decideLookup } from './cache/decision.js';
 import { type CachePolicy, currentAge, headerValue } from './cache/freshness.js';
 import { fullKey, secondaryKey } from './cache/keys.js';
@@ -11,7 +11,7 @@ import { type FillHead, runFill } from './fill.js';
 import type { HeaderList } from './headers.js';
 import { type PassRequest, clientIp, passThrough, streamResponse } from './pass.js';
 import { RangeCutter, ResponseOut, planRanges, storedReader, writePlanBody, writeRangeHead, writeUnsatisfiable } from './range-body.js';
-import { writeError, writeNotModified, writeStreamingHead } from './respond.js';
+import { writeError, writeNotModified, writePreconditionFailed, writeStreamingHead } from './respond.js';
 
 export interface SliceRequest extends PassRequest {
   readonly primary: string;
@@ -277,8 +277,10 @@ export async function serveSliced(ctx: EdgeContext, rq: SliceRequest, index: Var
   const headers = objectHeaders(got.kind === 'stored' ? got.obj.meta.headers : got.head.headers);
   const policy: CachePolicy = got.kind === 'stored' ? got.obj.meta.policy : got.head.policy;
   const age = currentAge(policy, ctx.now());
-  if ((req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined) && notModified(req.headers, etag, lastModified)) {
-    return writeNotModified(res, headers, got.outcome, ctx.id, age);
+  if (hasPreconditions(req.headers)) {
+    const pre = evaluatePreconditions(req.headers, 200, etag, lastModified);
+    if (pre === 'not-modified') return writeNotModified(res, headers, got.outcome, ctx.id, age);
+    if (pre === 'failed') return writePreconditionFailed(res, got.outcome, ctx.id);
   }
   const answer = selectRanges(range, headerValue(req.headers, 'if-range'), size, etag, lastModified);
   if (answer.kind === 'unsatisfiable') return writeUnsatisfiable(res, size, headers, got.outcome, ctx.id, age);

@@ -7,27 +7,56 @@ function opaque(tag: string): string {
   return t.startsWith('W/') ? t.slice(2) : t;
 }
 
+/** RFC 9110 §8.8.3.2 strong comparison: neither tag weak, and the same characters. */
+function strongMatch(tag: string, etag: string): boolean {
+  const t = tag.trim();
+  return !t.startsWith('W/') && !etag.startsWith('W/') && t === etag;
+}
+
+/** What the preconditions of a GET/HEAD make of a response we hold (RFC 9110 §13.2.2). */
+export type Precondition = 'proceed' | 'not-modified' | 'failed';
+
 /**
- * RFC 9110 §13.1.2 / §13.1.3, evaluated by a cache on a stored response:
- * true when a GET/HEAD may be answered 304 Not Modified.
+ * RFC 9110 §13.2.2, evaluated by a cache on a stored (or just fetched) response
+ * of status `status`: If-Match, else If-Unmodified-Since (412 when false);
+ * then If-None-Match, else If-Modified-Since (304 when false). Preconditions
+ * are ignored on a response that would not be 2xx (§13.2.1), and a date that
+ * is not an HTTP-date is no condition at all.
  */
-export function notModified(req: HeaderMap, etag: string | undefined, lastModified: string | undefined): boolean {
+export function evaluatePreconditions(req: HeaderMap, status: number, etag: string | undefined, lastModified: string | undefined): Precondition {
+  if (status < 200 || status > 299) return 'proceed';
+  const im = headerValue(req, 'if-match');
+  if (im !== undefined) {
+    if (im.trim() !== '*' && (etag === undefined || !splitTags(im).some((t) => strongMatch(t, etag)))) return 'failed';
+  } else {
+    const ius = parseHttpDate(headerValue(req, 'if-unmodified-since'));
+    const modified = parseHttpDate(lastModified);
+    if (!Number.isNaN(ius) && !Number.isNaN(modified) && modified > ius) return 'failed';
+  }
   const inm = headerValue(req, 'if-none-match');
   if (inm !== undefined) {
-    if (inm.trim() === '*') return true;
-    if (etag === undefined) return false;
+    if (inm.trim() === '*') return 'not-modified';
+    if (etag === undefined) return 'proceed';
     const mine = opaque(etag);
-    return splitTags(inm).some((t) => opaque(t) === mine);
+    return splitTags(inm).some((t) => opaque(t) === mine) ? 'not-modified' : 'proceed';
   }
-  const ims = headerValue(req, 'if-modified-since');
-  if (ims === undefined || lastModified === undefined) return false;
-  const since = parseHttpDate(ims);
+  const since = parseHttpDate(headerValue(req, 'if-modified-since'));
   const modified = parseHttpDate(lastModified);
-  return !Number.isNaN(since) && !Number.isNaN(modified) && modified <= since;
+  return !Number.isNaN(since) && !Number.isNaN(modified) && modified <= since ? 'not-modified' : 'proceed';
+}
+
+/** Does the request carry any precondition evaluated by `evaluatePreconditions`? (Most carry none: skip the work.) */
+export function hasPreconditions(req: HeaderMap): boolean {
+  return req['if-none-match'] !== undefined || req['if-modified-since'] !== undefined || req['if-match'] !== undefined || req['if-unmodified-since'] !== undefined;
+}
+
+/** True when a GET/HEAD may be answered 304 Not Modified from a 200 with these validators. */
+export function notModified(req: HeaderMap, etag: string | undefined, lastModified: string | undefined): boolean {
+  return evaluatePreconditions(req, 200, etag, lastModified) === 'not-modified';
 }
 
 /**
- * Splits an If-None-Match list at the commas outside quotes (a quoted tag may
+ * Splits an entity-tag list at the commas outside quotes (a quoted tag may
  * hold one). Members are kept as sent, malformed ones too (an unquoted `abc`):
  * an origin that sends such an ETag gets it back from its clients, and a 304
  * for an exact match of what it sent is what it means.
