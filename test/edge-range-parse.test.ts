@@ -21,15 +21,17 @@ describe('Range parsing (RFC 9110 §14)', () => {
     assert.deepEqual(resolveRanges([{ suffix: 50 }], 10), { kind: 'partial', ranges: [{ start: 0, end: 9 }] });
     assert.deepEqual(resolveRanges([{ first: 20, last: undefined }, { first: 2, last: 3 }], 10), { kind: 'partial', ranges: [{ start: 2, end: 3 }] });
     assert.deepEqual(resolveRanges([{ first: 10, last: undefined }, { suffix: 0 }], 10), { kind: 'unsatisfiable' });
-    assert.deepEqual(resolveRanges([{ first: 0, last: 0 }], 0), { kind: 'unsatisfiable' });
+    assert.deepEqual(resolveRanges([{ first: 0, last: 0 }], 0), { kind: 'full' });
+    assert.deepEqual(resolveRanges([{ suffix: 1 }], 0), { kind: 'full' });
   });
 
   it('coalescing: overlapping or close ranges merge and sort; distinct ones keep the client\'s order', () => {
     assert.deepEqual(resolveRanges([{ first: 5000, last: 5009 }, { first: 0, last: 9 }], 10_000), { kind: 'partial', ranges: [{ start: 5000, end: 5009 }, { start: 0, end: 9 }] });
     assert.deepEqual(resolveRanges([{ first: 500, last: 600 }, { first: 0, last: 9 }, { first: 550, last: 700 }], 10_000), { kind: 'partial', ranges: [{ start: 0, end: 9 }, { start: 500, end: 700 }] });
     assert.deepEqual(resolveRanges([{ first: 0, last: 9 }, { first: 20, last: 29 }], 10_000), { kind: 'partial', ranges: [{ start: 0, end: 29 }] });
-    assert.deepEqual(resolveRanges([{ first: 0, last: 600 }, { first: 500, last: 999 }, { first: 0, last: 999 }], 1000), { kind: 'partial', ranges: [{ start: 0, end: 999 }] });
-    assert.deepEqual(resolveRanges([{ first: 0, last: 499 }, { first: 900, last: 999 }, { first: 300, last: 950 }], 1000), { kind: 'partial', ranges: [{ start: 0, end: 999 }] });
+    assert.deepEqual(resolveRanges([{ first: 0, last: 600 }, { first: 500, last: 999 }, { first: 0, last: 999 }], 1000), { kind: 'full' });
+    assert.deepEqual(resolveRanges([{ first: 0, last: 9 }, { first: 5, last: 14 }], 1000), { kind: 'partial', ranges: [{ start: 0, end: 14 }] });
+    assert.deepEqual(resolveRanges([{ first: 0, last: 499 }, { first: 900, last: 999 }, { first: 300, last: 950 }], 1000), { kind: 'full' });
     assert.deepEqual(resolveRanges([{ first: 0, last: 400 }, { first: 600, last: 999 }], 1000), { kind: 'partial', ranges: [{ start: 0, end: 400 }, { start: 600, end: 999 }] });
   });
 

@@ -19,9 +19,11 @@ for (const tier of ['memory', 'streaming'] as const) {
       origin = await startOrigin();
       origin.route('/obj', fixed(200, { 'cache-control': 'max-age=300', etag: '"v1"', 'last-modified': LAST_MODIFIED, 'content-type': 'video/mp4' }, body));
       origin.route('/weak', fixed(200, { 'cache-control': 'max-age=300', etag: 'W/"w1"' }, body));
+      origin.route('/empty', fixed(200, { 'cache-control': 'max-age=300', etag: '"e"', 'content-length': '0' }, ''));
       edge = tier === 'memory' ? await startEdge({ origin }) : await startStreamingEdge({ 'www.example.test': { origin: origin.url } });
       await get(edge, '/obj');
       await get(edge, '/weak');
+      await get(edge, '/empty');
     });
     after(async () => {
       await edge.close();
@@ -78,6 +80,28 @@ for (const tier of ['memory', 'streaming'] as const) {
       assert.equal(all.body.length, 1000);
       const overlapping = await get(edge, '/obj', { headers: { range: 'bytes=0-999,0-999,0-999' } });
       assert.equal(overlapping.body.length, 1000);
+    });
+
+    it('several ranges that ask for the whole object, overlapping or not, get it once as a 200 (as nginx)', async () => {
+      for (const range of ['bytes=0-999,0-3', 'bytes=1-,0-0', 'bytes=0-599,500-']) {
+        const r = await get(edge, '/obj', { headers: { range } });
+        assert.equal(r.status, 200, range);
+        assert.equal(r.headers['content-range'], undefined, range);
+        assert.deepEqual(r.body, body, range);
+      }
+      const parts = await get(edge, '/obj', { headers: { range: 'bytes=0-9,5-14' } });
+      assert.equal(parts.status, 206);
+      assert.equal(parts.headers['content-range'], 'bytes 0-14/1000');
+    });
+
+    it('an empty body: any Range gets the empty 200 (a suffix range of it is satisfiable, and a 206 could hold no byte)', async () => {
+      for (const range of ['bytes=-1', 'bytes=0-0', 'bytes=0-']) {
+        const r = await get(edge, '/empty', { headers: { range } });
+        assert.equal(r.status, 200, range);
+        assert.equal(r.headers['content-length'], '0', range);
+        assert.equal(r.headers['content-range'], undefined, range);
+        assert.equal(r.headers['x-cache-status'], 'HIT', range);
+      }
     });
 
     it('If-Range: a matching strong ETag or date gets the range; a changed or weak one the whole object', async () => {
@@ -174,6 +198,10 @@ describe('edge: Range on a miss', () => {
     const bad = await get(edge, '/miss416', { headers: { range: 'bytes=10-' } });
     assert.equal(bad.status, 416);
     assert.equal(bad.headers['content-range'], 'bytes */5');
+    origin.route('/miss-empty', fixed(200, { 'cache-control': 'max-age=300' }, ''));
+    const empty = await get(edge, '/miss-empty', { headers: { range: 'bytes=-1' } });
+    assert.equal(empty.status, 200);
+    assert.equal(empty.body.length, 0);
   });
 
   it('an object too large to cache: the client\'s Range goes to the origin, not the whole object', async () => {

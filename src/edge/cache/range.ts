@@ -62,10 +62,13 @@ export function parseRangeHeader(value: string): RangeSpec[] | undefined {
 
 /** The ranges of `specs` against a representation of `size` bytes (RFC 9110 §14.1.2, §14.2). */
 export function resolveRanges(specs: readonly RangeSpec[], size: number): RangeAnswer {
+  // An empty representation has no byte to send in a 206 (a suffix range of it is satisfiable, §14.1.1):
+  // the whole empty 200, as nginx sends.
+  if (size === 0) return { kind: 'full' };
   const ranges: ByteRange[] = [];
   for (const s of specs) {
     if ('suffix' in s) {
-      if (s.suffix === 0 || size === 0) continue;
+      if (s.suffix === 0) continue;
       ranges.push({ start: Math.max(0, size - s.suffix), end: size - 1 });
     } else {
       if (s.first >= size) continue; // not satisfiable on its own; others may be
@@ -73,12 +76,13 @@ export function resolveRanges(specs: readonly RangeSpec[], size: number): RangeA
     }
   }
   if (ranges.length === 0) return { kind: 'unsatisfiable' };
-  const merged = coalesce(ranges);
-  // Overlapping ranges that ask for more than the whole: send the whole once instead (what nginx does).
-  let total = 0;
-  for (const r of merged) total += r.end - r.start + 1;
-  if (merged.length > 1 && total >= size) return { kind: 'full' };
-  return { kind: 'partial', ranges: merged };
+  // Several ranges that ask for as many bytes as the whole (overlapping ones too): send the whole once instead, as nginx does.
+  if (ranges.length > 1) {
+    let total = 0;
+    for (const r of ranges) total += r.end - r.start + 1;
+    if (total >= size) return { kind: 'full' };
+  }
+  return { kind: 'partial', ranges: coalesce(ranges) };
 }
 
 /**
