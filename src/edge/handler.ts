@@ -10,10 +10,11 @@ import type { OpenedBody, StoredObject, VariantIndex } from './cache/store.js';
 import type { EdgeContext } from './context.js';
 import { type FillHead, runFill } from './fill.js';
 import { responseHeaderList, viaHasLoop } from './headers.js';
+import { framingRefusal } from './request-checks.js';
 import { writeHealth } from './health.js';
 import { type PassRequest, clientIp, passThrough, streamRangesOf, streamResponse } from './pass.js';
 import { planRanges, planSink, writeRangeHead, writeStoredRanges, writeUnsatisfiable } from './range-body.js';
-import { OUTCOME, type WithOutcome, writeError, writeMethodNotAllowed, writeNotModified, writePreconditionFailed, writeStored, writeStreamingHead } from './respond.js';
+import { OUTCOME, type WithOutcome, writeError, writeMethodNotAllowed, writeNotModified, writePreconditionFailed, writeServerOptions, writeStored, writeStreamingHead } from './respond.js';
 import { type SliceFallback, serveSliced } from './slice.js';
 import { type Site, bypassRule, siteLookup } from './sites.js';
 
@@ -295,15 +296,19 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
   };
 
   function route(req: IncomingMessage, res: ServerResponse): void {
+    const refusal = framingRefusal(req);
+    if (refusal) return writeError(res, refusal[0], refusal[1], ctx.id, undefined, true);
     let target = req.url ?? '/';
     // HTTP/2 names the host in :authority (RFC 9113 §8.3.1); Host only when a client converted from HTTP/1.1 sends it.
     let host = req.headers.host ?? (req.headers[':authority'] as string | undefined);
+    if (target === '*' && req.method === 'OPTIONS') return writeServerOptions(res, ctx.id);
     if (target.charCodeAt(0) !== 47 /* '/' */) {
       // RFC 9112 §3.2.2: absolute-form names the host itself; it must still be one of ours.
-      const m = /^https?:\/\/([^/?#]+)([^#]*)$/i.exec(target);
+      // Userinfo in it is an error (RFC 9110 §4.2.4).
+      const m = /^https?:\/\/([^/?#@]+)([/?][^#]*)?$/i.exec(target);
       if (!m) return writeError(res, 400, 'Bad Request', ctx.id);
       host = m[1];
-      target = m[2] || '/';
+      target = m[2] === undefined ? '/' : m[2].charCodeAt(0) === 63 /* '?' */ ? `/${m[2]}` : m[2];
     }
     if (target === ctx.healthPath && (req.method === 'GET' || req.method === 'HEAD')) return writeHealth(ctx, res);
     if (req.method === 'TRACE' || req.method === 'CONNECT') return writeMethodNotAllowed(res, ctx.id);
@@ -311,10 +316,6 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
     const site = siteFor(host);
     if (!site) return writeError(res, 421, 'Misdirected Request: unknown host', ctx.id);
     const h = req.headers;
-    if (h['transfer-encoding'] !== undefined && h['content-length'] !== undefined) {
-      // RFC 9112 §6.1: a request smuggling attempt; the connection cannot be trusted any more.
-      return writeError(res, 400, 'Bad Request', ctx.id, undefined, true);
-    }
     const via = h.via;
     if (via !== undefined && viaHasLoop(via, ctx.id.via)) return writeError(res, 508, 'Loop Detected', ctx.id);
     const method = req.method ?? 'GET';

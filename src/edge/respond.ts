@@ -160,6 +160,12 @@ export function writeError(res: ServerResponse, status: number, message: string,
 /** The methods the edge serves or forwards: TRACE and CONNECT are refused (as nginx does), never forwarded. */
 export const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
 
+/** `OPTIONS *` asks about the server, not a resource (RFC 9110 §9.3.7): answered here, never forwarded. */
+export function writeServerOptions(res: ServerResponse, id: Identity): void {
+  res.writeHead(200, ['allow', ALLOWED_METHODS, 'content-length', '0', 'via', id.via]);
+  res.end();
+}
+
 /** 405 for TRACE (it would echo our forwarding headers back) and CONNECT (never a tunnel), with Allow (RFC 9110 §15.5.6). */
 export function writeMethodNotAllowed(res: ServerResponse, id: Identity): void {
   res.setHeader('allow', ALLOWED_METHODS);

@@ -49,12 +49,34 @@ export interface EdgeServer {
   close(): Promise<void>;
 }
 
-/** Status and reason for a request node's parser refused (RFC 9112 §2.2, RFC 6585 §5). */
-function clientErrorStatus(code: string | undefined): [number, string] {
-  if (code === 'HPE_HEADER_OVERFLOW') return [431, 'Request Header Fields Too Large'];
-  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return [408, 'Request Timeout'];
-  if (code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') return [413, 'Content Too Large'];
-  return [400, 'Bad Request'];
+/** What node's parser says about a request it refused: its code, and the bytes it was reading. */
+type ParseError = Error & { code?: string; rawPacket?: Buffer; bytesParsed?: number };
+
+/** The request head the parser was in when it failed: from the end of the last whole head in its buffer. */
+function failedHead(err: ParseError): string {
+  const raw = err.rawPacket;
+  if (!raw) return '';
+  const text = raw.toString('latin1', 0, Math.min(raw.length, err.bytesParsed ?? raw.length));
+  const previous = text.lastIndexOf('\r\n\r\n');
+  return previous < 0 ? text : text.slice(previous + 4);
+}
+
+/** Status and reason for a request node's parser refused (RFC 9112 §2.2, RFC 9110 §15.5.15, §15.6.6, RFC 6585 §5). */
+function clientErrorStatus(err: ParseError): [number, string] {
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      // The limit ran out inside the request line: the URI is what is too long (as nginx answers).
+      return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^\n]*$/.test(failedHead(err)) ? [414, 'URI Too Long'] : [431, 'Request Header Fields Too Large'];
+    case 'HPE_INVALID_VERSION':
+      // A well-formed version of another major (HTTP/2.0, HTTP/3) on this HTTP/1.1 port; anything else is bad syntax.
+      return /^[^\r\n]* HTTP\/[2-9](\.\d)?$/.test(failedHead(err)) ? [505, 'HTTP Version Not Supported'] : [400, 'Bad Request'];
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return [408, 'Request Timeout'];
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return [413, 'Content Too Large'];
+    default:
+      return [400, 'Bad Request'];
+  }
 }
 
 export function createEdgeServer(opts: EdgeOptions): EdgeServer {
@@ -88,10 +110,19 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
   };
   const httpOptions = { maxHeaderSize: edge.max_header_size, requestTimeout: 60_000, headersTimeout: edge.client_header_timeout_ms, keepAliveTimeout: 30_000, joinDuplicateHeaders: false };
   const server = createServer(httpOptions, createRequestHandler(context));
+  // node drops the fields after the 2000th without a word (an Authorization there would be lost, and the
+  // request answered from cache); max_header_size bounds the head instead, as nginx's buffers do.
+  server.maxHeadersCount = 0;
   if (edge.fast_path) installFastPath(server, context, { maxHeaderSize: edge.max_header_size, headersTimeout: httpOptions.headersTimeout, keepAliveTimeout: httpOptions.keepAliveTimeout });
-  function refuseBadRequest(err: Error & { code?: string }, socket: Socket): void {
+  function refuseBadRequest(err: ParseError, socket: Socket): void {
     if (!socket.writable) return void socket.destroy();
-    const [status, reason] = clientErrorStatus(err.code);
+    // Bytes after a request that closes the connection (HTTP/1.0, HTTP/2.0, `close`) are not read (RFC 9112 §9.6):
+    // that request's answer, maybe still queued, ends the connection; a 400 here would take its place.
+    if (err.code === 'HPE_CLOSED_CONNECTION') return void socket.pause();
+    // llhttp refuses some requests (a Transfer-Encoding not ending in chunked) only after their head reached the
+    // handler, which has then refused them itself and closes the connection: no second response after that one.
+    if ((socket as unknown as { _httpMessage?: { _last: boolean } | null })._httpMessage?._last) return void socket.end();
+    const [status, reason] = clientErrorStatus(err);
     log.debug({ code: err.code, status }, 'bad request refused');
     // Never forwarded, and the connection is closed: what follows on it cannot be framed safely.
     socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-length: 0\r\nconnection: close\r\nvia: ${context.id.via}\r\n\r\n`);

@@ -1,0 +1,36 @@
+import type { IncomingMessage } from 'node:http';
+
+/** How many Host field lines a request has (node keeps the first of several in `headers`). */
+function hostLines(raw: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') n++;
+  }
+  return n;
+}
+
+/**
+ * A request node's HTTP/1.1 parser accepted that the edge must still refuse before
+ * anything is looked up or forwarded: status and message; the connection is then
+ * closed, since what follows on it cannot be framed with confidence. Undefined: fine.
+ */
+export function framingRefusal(req: IncomingMessage): readonly [number, string] | undefined {
+  const http2 = (req as { stream?: unknown }).stream !== undefined;
+  if (!http2) {
+    // llhttp reads HTTP/0.9 and HTTP/2.0 request lines; this port speaks HTTP/1.x only (RFC 9110 §15.6.6).
+    if (req.httpVersionMajor !== 1) return [505, 'HTTP Version Not Supported'];
+    // RFC 9112 §3.2: more than one Host line is a 400, whichever one node kept.
+    if (hostLines(req.rawHeaders) > 1) return [400, 'Bad Request: more than one Host'];
+  }
+  const te = req.headers['transfer-encoding'];
+  if (te === undefined) return undefined;
+  // RFC 9112 §6.1: a request smuggling attempt; and an HTTP/1.0 message with Transfer-Encoding has faulty framing.
+  if (req.headers['content-length'] !== undefined || req.httpVersionMinor === 0) return [400, 'Bad Request'];
+  const codings = te.toLowerCase().split(',');
+  // RFC 9112 §6.3: unless chunked is the final coding the body's length cannot be known.
+  if (codings[codings.length - 1]!.trim() !== 'chunked') return [400, 'Bad Request'];
+  // RFC 9112 §6.1: a coding we do not decode (gzip, chunked) cannot be forwarded as the body it frames.
+  if (codings.length > 1) return [501, 'Not Implemented: Transfer-Encoding'];
+  return undefined;
+}
