@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { normalizeAcceptEncoding } from './cache/accept-encoding.js';
 import type { BodyBroadcast, Fill } from './cache/collapse.js';
 import { type NotStoredReason, type StaleReason, mayServeStaleOnError } from './cache/decision.js';
@@ -94,6 +94,8 @@ export async function runFill(ctx: EdgeContext, fill: Fill<FillHead>, spec: Fill
     ctx.collapser.done(fill);
     return;
   }
+
+  if (res.status === 204 || res.status === 304) res = withoutContent(res);
 
   if (res.status >= 500 && stale && mayServeStaleOnError(stale.meta.policy, site.graceSeconds, ctx.now())) {
     res.body.resume();
@@ -206,6 +208,18 @@ function pump(ctx: EdgeContext, fill: Fill<FillHead>, source: Readable, writer: 
     ctx.collapser.done(fill);
     fill.body.fail(e);
   });
+}
+
+/**
+ * A 204 or 304 ends at its head (RFC 9112 §6.3): bytes an origin sends after it are no body of it, and
+ * undici fails the body they make too long. The response goes on with an empty body, and no Content-Length
+ * for a 204 (RFC 9110 §8.6); the connection those bytes were sent on is dropped.
+ */
+function withoutContent(res: OriginResponse): OriginResponse {
+  res.body.on('error', () => undefined).destroy();
+  const headers = { ...res.headers };
+  if (res.status === 204) delete headers['content-length'];
+  return { ...res, headers, body: Readable.from([]) };
 }
 
 /** RFC 9111 §4.3.4: a 304 freshens the stored response's fields and freshness. */

@@ -43,7 +43,8 @@ export function streamResponse(ctx: EdgeContext, p: PassRequest, r: OriginRespon
   const length = lengthText !== undefined && /^\d+$/.test(lengthText) ? Number(lengthText) : undefined;
   writeStreamingHead(p.res, r.status, responseHeaderList(r.headers), length, outcome, ctx.id, undefined);
   if (p.req.method === 'HEAD' || r.status === 204 || r.status === 304) {
-    r.body.resume();
+    // whatever an origin sends after such a head is no body of it (undici fails it)
+    r.body.on('error', () => undefined).resume();
     p.res.end();
     return;
   }

@@ -34,7 +34,9 @@ export interface Identity {
 function storedPrefix(obj: StoredObject, id: Identity): string {
   if (typeof obj.derived === 'string') return obj.derived;
   const m = obj.meta;
-  const prefix = `${statusLine(m.status)}${headerLines(m.headers)}content-length: ${m.bodySize}\r\nvia: ${id.via}\r\n`;
+  // RFC 9110 §8.6: no Content-Length on a 204
+  const length = m.status === 204 ? '' : `content-length: ${m.bodySize}\r\n`;
+  const prefix = `${statusLine(m.status)}${headerLines(m.headers)}${length}via: ${id.via}\r\n`;
   obj.derived = prefix;
   return prefix;
 }
@@ -123,7 +125,7 @@ function cacheFields(outcome: CacheOutcome, id: Identity, age: number | undefine
 export function writeStreamingHead(res: ServerResponse, status: number, headers: HeaderList, contentLength: number | undefined, outcome: CacheOutcome, id: Identity, age: number | undefined): void {
   mark(res, outcome);
   const extra = cacheFields(outcome, id, age);
-  if (contentLength !== undefined) extra.push('content-length', String(contentLength));
+  if (contentLength !== undefined && status !== 204) extra.push('content-length', String(contentLength));
   res.writeHead(status, flatHeaders(headers, extra));
 }
 
