@@ -36,6 +36,13 @@ for (const fastPath of [true, false]) {
       edge: { fast_path: fastPath, max_header_size: 8192 },
       routes: {
         '/': fixed(200, { 'cache-control': 'max-age=300' }, 'root'),
+        '/slow': (_req, res) => {
+          setTimeout(() => {
+            res.writeHead(200, { 'cache-control': 'no-store' });
+            res.write('slow-');
+            setTimeout(() => res.end('body'), 50);
+          }, 200);
+        },
         '/echo': (req, res) => {
           res.writeHead(200, { 'cache-control': 'max-age=300' });
           res.end(`authorization=${req.headers.authorization ?? 'none'}`);
@@ -139,6 +146,13 @@ for (const fastPath of [true, false]) {
       assert.match(r.text, /^HTTP\/1\.1 200 /);
       assert.doesNotMatch(r.text, /x-cache-status: HIT/);
       assert.match(r.text, /authorization=Bearer x/);
+    });
+
+    it('a bad request pipelined behind one still being answered waits for that answer: 200 with its whole body, then 400', async () => {
+      const r = await exchange(t.edge.port, `GET /slow HTTP/1.1\r\n${host}\r\nGET / HTTP/1.1\r\n${host}Bad Name: x\r\n\r\n`);
+      assert.deepEqual(statuses(r.text), ['200', '400']);
+      assert.match(r.text, /\r\n\r\n(5\r\n)?slow-(\r\n4\r\n)?body(\r\n0\r\n\r\n)?HTTP\/1\.1 400 /);
+      assert.ok(r.closed);
     });
   });
 }

@@ -49,6 +49,14 @@ export interface EdgeServer {
   close(): Promise<void>;
 }
 
+/** node's response in progress on a connection (`socket._httpMessage`), as far as a refusal must wait for it. */
+type InFlightResponse = {
+  readonly req: { readonly complete: boolean };
+  readonly writableFinished: boolean;
+  readonly _last: boolean;
+  once(event: 'finish', listener: () => void): unknown;
+};
+
 /** What node's parser says about a request it refused: its code, and the bytes it was reading. */
 type ParseError = Error & { code?: string; rawPacket?: Buffer; bytesParsed?: number };
 
@@ -119,9 +127,17 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
     // Bytes after a request that closes the connection (HTTP/1.0, HTTP/2.0, `close`) are not read (RFC 9112 §9.6):
     // that request's answer, maybe still queued, ends the connection; a 400 here would take its place.
     if (err.code === 'HPE_CLOSED_CONNECTION') return void socket.pause();
+    const current = (socket as unknown as { _httpMessage?: InFlightResponse | null })._httpMessage;
+    if (current && !current.writableFinished && current.req.complete) {
+      // The answer to an earlier pipelined request is still on its way (from the origin, from disk):
+      // the refusal follows it, never cuts into it or overtakes it. (An incomplete request is the one refused.)
+      socket.pause();
+      current.once('finish', () => setImmediate(() => refuseBadRequest(err, socket)));
+      return;
+    }
     // llhttp refuses some requests (a Transfer-Encoding not ending in chunked) only after their head reached the
     // handler, which has then refused them itself and closes the connection: no second response after that one.
-    if ((socket as unknown as { _httpMessage?: { _last: boolean } | null })._httpMessage?._last) return void socket.end();
+    if (current?._last) return void socket.end();
     const [status, reason] = clientErrorStatus(err);
     log.debug({ code: err.code, status }, 'bad request refused');
     // Never forwarded, and the connection is closed: what follows on it cannot be framed safely.
