@@ -54,6 +54,30 @@ describe('geocdn CLI', () => {
     assert.match(bad.stderr, /GEOCDN_CONFIG_INVALID .*geocdn\.yaml:3: dns\.max_udp_payload/);
   });
 
+  test('a YAML error is one line with its file:line, not one line per token after it', () => {
+    const dir = configDir(exampleZone);
+    const file = join(dir, 'geocdn.yaml');
+    // `{pop}` unquoted inside a flow map: a YAML syntax error on line 3
+    writeFileSync(file, 'zones: []\nedge:\n  disk: { path: /var/cache/geocdn/{pop}, size: 1GiB }\n  memory_size: 64MiB\nsites: {}\n');
+    const bad = run('check', '--config', file);
+    assert.equal(bad.status, 1);
+    assert.deepEqual(bad.stderr.trim().split('\n').length, 2, bad.stderr);
+    assert.match(bad.stderr, /^GEOCDN_CONFIG_INVALID .*geocdn\.yaml:3: YAML: /);
+    writeFileSync(file, 'zones: []\nhealth:\n  fall: 2\n  fall: 3\n');
+    const dup = run('check', '--config', file);
+    assert.equal(dup.status, 1);
+    assert.match(dup.stderr, /^GEOCDN_CONFIG_INVALID .*geocdn\.yaml:4: YAML: Map keys must be unique/);
+  });
+
+  test('a misspelt key is reported on its own line, with the key named', () => {
+    const dir = configDir(exampleZone);
+    const file = join(dir, 'geocdn.yaml');
+    writeFileSync(file, 'zones: []\nhealth:\n  fall: 2\n  intervall_ms: 1000\n');
+    const bad = run('check', '--config', file);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^GEOCDN_CONFIG_INVALID .*geocdn\.yaml:4: health\.intervall_ms: unknown key/);
+  });
+
   test('geocdn dns serves, reloads on SIGHUP, and stops on SIGTERM', async () => {
     const dir = configDir(exampleZone);
     const port = 20000 + Math.floor(Math.random() * 12000);
