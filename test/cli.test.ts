@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -52,6 +53,46 @@ describe('geocdn CLI', () => {
     const bad = run('check', '--config', join(dir, 'geocdn.yaml'));
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /GEOCDN_CONFIG_INVALID .*geocdn\.yaml:3: dns\.max_udp_payload/);
+  });
+
+  test('a YAML error is one line with its file:line, not one line per token after it', () => {
+    const dir = configDir(exampleZone);
+    const file = join(dir, 'geocdn.yaml');
+    // `{pop}` unquoted inside a flow map: a YAML syntax error on line 3
+    writeFileSync(file, 'zones: []\nedge:\n  disk: { path: /var/cache/geocdn/{pop}, size: 1GiB }\n  memory_size: 64MiB\nsites: {}\n');
+    const bad = run('check', '--config', file);
+    assert.equal(bad.status, 1);
+    assert.deepEqual(bad.stderr.trim().split('\n').length, 2, bad.stderr);
+    assert.match(bad.stderr, /^GEOCDN_CONFIG_INVALID .*geocdn\.yaml:3: YAML: /);
+    writeFileSync(file, 'zones: []\nhealth:\n  fall: 2\n  fall: 3\n');
+    const dup = run('check', '--config', file);
+    assert.equal(dup.status, 1);
+    assert.match(dup.stderr, /^GEOCDN_CONFIG_INVALID .*geocdn\.yaml:4: YAML: Map keys must be unique/);
+  });
+
+  test('a misspelt key is reported on its own line, with the key named', () => {
+    const dir = configDir(exampleZone);
+    const file = join(dir, 'geocdn.yaml');
+    writeFileSync(file, 'zones: []\nhealth:\n  fall: 2\n  intervall_ms: 1000\n');
+    const bad = run('check', '--config', file);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^GEOCDN_CONFIG_INVALID .*geocdn\.yaml:4: health\.intervall_ms: unknown key/);
+  });
+
+  test('geocdn dns on a port in use: one GEOCDN_LISTEN line, exit 1, and no probe logging after it', async () => {
+    const dir = configDir(exampleZone);
+    const file = join(dir, 'geocdn.yaml');
+    writeFileSync(file, 'zones:\n  - origin: example.test\n    file: example.test.zone\npops:\n  eu: { addresses: [192.0.2.1], location: [45.46, 9.19], edge: "http://127.0.0.1:1" }\nservices:\n  geo.example.test: { route: { default: eu } }\nhealth: { interval_ms: 100, timeout_ms: 50 }\nadmin: { listen: false }\n');
+    const taken = createSocket('udp4');
+    await new Promise<void>((r) => taken.bind(0, '127.0.0.1', r));
+    try {
+      const r = spawnSync(process.execPath, [cli, 'dns', '--config', file, '--listen', `127.0.0.1:${taken.address().port}`], { encoding: 'utf8', env: { ...process.env, GEOCDN_LOG_LEVEL: 'info' }, timeout: 10_000 });
+      assert.equal(r.status, 1);
+      assert.deepEqual(r.stderr.trim().split('\n'), [r.stderr.trim().split('\n')[0]], r.stderr);
+      assert.match(r.stderr, /^GEOCDN_LISTEN: cannot listen on UDP/);
+    } finally {
+      taken.close();
+    }
   });
 
   test('geocdn dns serves, reloads on SIGHUP, and stops on SIGTERM', async () => {

@@ -42,6 +42,33 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+test('with --port, the geocdn commands the demo prints reach this demo (its moved config), not the default ports', async () => {
+  const tmp = tempDir('geocdn-demo-test-');
+  const child = spawn(process.execPath, [cli, 'demo', '--port', randomPort()], { env: { ...process.env, GEOCDN_LOG_LEVEL: 'silent', TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    for (let i = 0; i < 300 && !out.includes('Press Ctrl-C to stop.'); i++) await new Promise((r) => setTimeout(r, 50));
+    const printed = [...out.matchAll(/npx geocdn ((?:purge|drain|lookup) [^)\n]*)/g)].map((m) => m[1]!.trim().split(/\s+/));
+    assert.deepEqual(printed.map((a) => a[0]).sort(), ['drain', 'lookup', 'purge'], out);
+    for (const args of printed) {
+      const r = await new Promise<{ status: number | null; out: string }>((resolve) => {
+        const c = spawn(process.execPath, [cli, ...args], { env: { ...process.env, GEOCDN_LOG_LEVEL: 'silent', GEOCDN_ADMIN_TOKEN: '' } });
+        let o = '';
+        c.stdout.on('data', (d: Buffer) => (o += d.toString()));
+        c.stderr.on('data', (d: Buffer) => (o += d.toString()));
+        c.on('exit', (status) => resolve({ status, out: o }));
+      });
+      assert.equal(r.status, 0, `geocdn ${args.join(' ')}:\n${r.out}`);
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+});
+
 test("the README's quick start shows commands the tour prints", () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   const tour = printTour({ dns: 5353, http: 8080, admin: 8053 });

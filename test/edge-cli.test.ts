@@ -4,7 +4,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type TestOrigin, fixed, get, startOrigin } from './helpers/edge-harness.js';
+import { request } from 'node:http';
+import { type TestOrigin, fixed, gate, get, startOrigin } from './helpers/edge-harness.js';
 import { tempDir } from './helpers/tmp.js';
 
 const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
@@ -52,6 +53,79 @@ sites:
     assert.equal(b.headers['via'], '1.1 geocdn-eu-test');
     child.kill('SIGTERM');
     assert.equal(await exited, 0);
+  });
+
+  /** Starts `geocdn edge --pop eu-test` on a port of its own; resolves with the port once it listens. */
+  async function startEdgeCommand(extraArgs: string[] = []) {
+    const config = join(dir, 'signals.yaml');
+    writeFileSync(config, `edge:\n  pops:\n    eu-test: { listen: "127.0.0.1:0" }\nsites:\n  www.example.test:\n    origin: "${origin.url}"\n`);
+    const child = spawn(process.execPath, [cli, 'edge', '--config', config, '--pop', 'eu-test', ...extraArgs], { env: { ...process.env, GEOCDN_LOG_LEVEL: 'info' } });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    let log = '';
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        log += d.toString();
+        const m = /"address":"127\.0\.0\.1:(\d+)"/.exec(log);
+        if (m) resolve(Number(m[1]));
+      });
+      void exited.then((code) => reject(new Error(`edge exited (${code}): ${log}`)));
+    });
+    return { child, exited, port, log: () => log };
+  }
+
+  it('a --pop the config does not name is refused (a typo would serve on the default address under a wrong name)', async () => {
+    const config = join(dir, 'pops.yaml');
+    writeFileSync(config, `edge:\n  pops:\n    eu-test: { listen: "127.0.0.1:0" }\nsites:\n  www.example.test:\n    origin: "${origin.url}"\n`);
+    const child = spawn(process.execPath, [cli, 'edge', '--config', config, '--pop', 'eu-tset'], { env: { ...process.env, GEOCDN_LOG_LEVEL: 'info' } });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const serving = setTimeout(() => child.kill('SIGKILL'), 5_000); // it ran instead of refusing
+    assert.equal(await new Promise((r) => child.on('exit', r)), 2, err);
+    clearTimeout(serving);
+    assert.match(err, /^GEOCDN_USAGE: .*"eu-tset".*eu-test/);
+  });
+
+  it('SIGHUP (a reload sent to every geocdn process) does not stop the edge: it says so and keeps its cache', async () => {
+    const edge = await startEdgeCommand();
+    try {
+      await get({ port: edge.port }, '/hello', { agent: false });
+      edge.child.kill('SIGHUP');
+      for (let i = 0; i < 40 && !edge.log().includes('SIGHUP'); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.match(edge.log(), /SIGHUP.*restart/);
+      assert.equal((await get({ port: edge.port }, '/hello', { agent: false })).headers['x-cache-status'], 'HIT');
+    } finally {
+      edge.child.kill('SIGTERM');
+      assert.equal(await edge.exited, 0);
+    }
+  });
+
+  it('SIGTERM lets a response in flight finish, then exits 0', async () => {
+    const release = gate();
+    origin.route('/slow', async (_req, res) => {
+      res.writeHead(200, { 'content-length': '10', 'cache-control': 'max-age=60' });
+      res.write('first');
+      await release.promise;
+      res.end('-last');
+    });
+    const edge = await startEdgeCommand();
+    const body = new Promise<string>((resolve, reject) => {
+      const req = request({ port: edge.port, path: '/slow', headers: { host: 'www.example.test' }, agent: false }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => {
+          text += d.toString();
+          if (text === 'first') {
+            edge.child.kill('SIGTERM');
+            setTimeout(release.open, 300);
+          }
+        });
+        res.on('end', () => resolve(text));
+        res.on('close', () => (res.complete ? undefined : reject(new Error(`cut after ${JSON.stringify(text)}`))));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(await body, 'first-last');
+    assert.equal(await edge.exited, 0);
   });
 
   it('refuses to start without --config', async () => {

@@ -54,3 +54,14 @@ test('every response writes one access line with its cache status, and is counte
   edge.context.stats.tick(Date.now() + 1000);
   assert.equal(edge.context.stats.rates.hitRatio, 0.5);
 });
+
+test("the nameservers' health probes write no access line at the default level (one a second per nameserver drowned the requests)", async () => {
+  const before = lines.length;
+  await get(edge, '/.well-known/geocdn/health');
+  await get(edge, '/page');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(
+    lines.slice(before).filter((l) => l.msg === 'access').map((l) => l.url),
+    ['/page'],
+  );
+});

@@ -65,8 +65,14 @@ describe('the admin API and the drain/status commands', () => {
     const none = await call('/v1/live', {}, null);
     assert.equal(none.status, 401);
     assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="geocdn"');
-    assert.equal((await body(none)).error, 'GEOCDN_ADMIN_UNAUTHORIZED');
-    assert.equal((await call('/v1/pops', {}, 'x'.repeat(TOKEN.length))).status, 401);
+    const noneBody = await body(none);
+    assert.equal(noneBody.error, 'GEOCDN_ADMIN_UNAUTHORIZED');
+    assert.match(String(noneBody.message), /a bearer token is required/);
+    const wrong = await call('/v1/pops', {}, 'x'.repeat(TOKEN.length));
+    assert.equal(wrong.status, 401);
+    // RFC 6750 §3.1: a token was sent but is not the one; say so rather than ask for one
+    assert.equal(wrong.headers.get('www-authenticate'), 'Bearer realm="geocdn", error="invalid_token"');
+    assert.match(String((await body(wrong)).message), /does not match/);
     assert.equal((await call('/v1/pops', {}, `${TOKEN}x`)).status, 401);
     assert.equal(bearerMatches(`bearer  ${TOKEN}`, TOKEN), true);
     assert.equal(bearerMatches(TOKEN, TOKEN), false);

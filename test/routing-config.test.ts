@@ -83,7 +83,7 @@ director: director.geo.example.test
       [`${POPS}services:\n  cdn.example.test:\n    route: { default: eu }\ndirector: d.example.test\ndirector_service: nope.example.test\n`, /^GEOCDN_CONFIG_INVALID 12: director_service: "nope\.example\.test" is not a service$/],
       [`pops:\n  eu:\n    addresses: [203.0.113.300]\n    location: [45.46, 9.19]\n`, /^GEOCDN_CONFIG_INVALID 3: pops\.eu\.addresses\.0: "203\.0\.113\.300" is not an IPv4 or IPv6 address$/],
       [`pops:\n  eu:\n    addresses: [203.0.113.1]\n    location: [95, 9.19]\n`, /^GEOCDN_CONFIG_INVALID 4: pops\.eu\.location\.0: /],
-      [`${POPS}services:\n  cdn.example.test:\n    ttl: 30\n    route: { default: eu, weights: 1 }\n`, /Unrecognized key.*weights/],
+      [`${POPS}services:\n  cdn.example.test:\n    ttl: 30\n    route: { default: eu, weights: 1 }\n`, /^GEOCDN_CONFIG_INVALID 11: services\.cdn\.example\.test\.route\.weights: unknown key$/],
     ];
     for (const [yaml, expected] of cases) {
       const errors = refusals(yaml);

@@ -2,19 +2,21 @@ import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import type { PurgeReport } from '../cluster/acks.js';
 import type { PurgeTarget } from '../cluster/purge.js';
+import { isPurgeUrl } from '../edge/purge-target.js';
 import type { AdminRouter } from './router.js';
 
 /** Issues a purge on the cluster bus and waits for the edges' acks. */
 export type PurgeIssuer = (target: PurgeTarget, soft: boolean) => Promise<PurgeReport>;
 
 const MAX_BODY = 256 * 1024;
+const NOT_A_URL = 'is not an absolute http:// or https:// URL';
 
 /** Exactly one of urls, tags, prefix, all; plus soft. The same words as `geocdn purge`. */
 const purgeBodySchema = z
   .object({
-    urls: z.array(z.string().min(1)).min(1).optional(),
+    urls: z.array(z.string().refine(isPurgeUrl, { error: (i) => `${JSON.stringify(i.input)} ${NOT_A_URL}` })).min(1).optional(),
     tags: z.array(z.string().min(1)).min(1).optional(),
-    prefix: z.string().min(1).optional(),
+    prefix: z.string().refine(isPurgeUrl, { error: (i) => `${JSON.stringify(i.input)} ${NOT_A_URL}` }).optional(),
     all: z.literal(true).optional(),
     soft: z.boolean().default(false),
   })
@@ -54,7 +56,7 @@ export function addPurgeRoute(router: AdminRouter, issue: PurgeIssuer, node: str
       return { status: 400, body: { error: 'GEOCDN_ADMIN_BODY', message: 'body is not JSON' } };
     }
     const parsed = purgeBodySchema.safeParse(json);
-    if (!parsed.success) return { status: 400, body: { error: 'GEOCDN_ADMIN_BODY', message: parsed.error.issues.map((i) => i.message).join('; ') } };
+    if (!parsed.success) return { status: 400, body: { error: 'GEOCDN_ADMIN_BODY', message: parsed.error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ') } };
     const report = await issue(purgeTargetOf(parsed.data), parsed.data.soft);
     return { status: report.complete ? 200 : 202, body: { node, ...report } };
   });

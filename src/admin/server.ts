@@ -61,8 +61,11 @@ async function handle(options: AdminServerOptions, req: IncomingMessage, res: Se
     const found = options.router.match(req.method ?? 'GET', url.pathname);
     const isPublic = 'handler' in found && found.public;
     if (!isPublic && !bearerMatches(req.headers.authorization, options.token)) {
-      res.setHeader('www-authenticate', 'Bearer realm="geocdn"');
-      out = { status: 401, body: { error: 'GEOCDN_ADMIN_UNAUTHORIZED', message: 'a bearer token is required (admin.token or GEOCDN_ADMIN_TOKEN)' } };
+      // RFC 6750 §3.1: a token that was sent but is not the one is `invalid_token`, and the message says so.
+      const sent = /^Bearer[ \t]+\S/i.test(req.headers.authorization ?? '');
+      res.setHeader('www-authenticate', sent ? 'Bearer realm="geocdn", error="invalid_token"' : 'Bearer realm="geocdn"');
+      const message = sent ? 'the bearer token does not match this node\'s (admin.token or GEOCDN_ADMIN_TOKEN)' : 'a bearer token is required (admin.token or GEOCDN_ADMIN_TOKEN)';
+      out = { status: 401, body: { error: 'GEOCDN_ADMIN_UNAUTHORIZED', message } };
     } else if ('handler' in found) out = await found.handler({ req, params: found.params, query: url.searchParams });
     else if (found.allowed.length > 0) {
       res.setHeader('allow', found.allowed.join(', '));

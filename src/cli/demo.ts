@@ -1,5 +1,6 @@
 import { createLogger } from '../core/log.js';
-import { portsFrom, startDemo, type Demo, type DemoPorts } from '../demo/run.js';
+import { isAbsolute, relative } from 'node:path';
+import { demoConfigPath, portsFrom, startDemo, type Demo, type DemoPorts } from '../demo/run.js';
 import { checkTour, printTour } from '../demo/tour.js';
 import { type Command, parseOptions } from './command.js';
 
@@ -50,7 +51,7 @@ Examples:
         console.log(outcome ? 'demo check: every step behaved as printed' : 'demo check: FAILED');
         return outcome ? 0 : 1;
       }
-      console.log(banner(ports));
+      console.log(banner(ports, demo.configPath));
       await signalled;
     } finally {
       await demo.stop();
@@ -82,7 +83,15 @@ export function dashboardUrl(p: DemoPorts): string {
   return `http://127.0.0.1:${p.admin}/dashboard#token=demo-token-only-for-loopback`;
 }
 
-export function banner(p: DemoPorts): string {
+/** The config as the commands to paste should name it: relative when under the working directory. */
+function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+/** `configPath`: the config the demo runs, a moved copy with --port; the printed geocdn commands name it. */
+export function banner(p: DemoPorts, configPath: string = demoConfigPath): string {
+  const config = shownPath(configPath);
   return `geocdn demo is running on loopback:
   origin        127.0.0.1:${p.origin}
   POP edges     eu-milan 127.0.0.2:${p.http}, us-newyork 127.0.0.3:${p.http}, ap-singapore 127.0.0.4:${p.http}
@@ -92,9 +101,9 @@ export function banner(p: DemoPorts): string {
   dashboard     ${dashboardUrl(p)}
 
 Try:
-${printTour(p)}
+${printTour({ ...p, config })}
   # the same routing decision, explained
-  node dist/cli.js lookup 8.8.8.8 --config examples/demo.yaml
+  npx geocdn lookup 8.8.8.8 -c ${config}
 
 Press Ctrl-C to stop.`;
 }

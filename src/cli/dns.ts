@@ -19,7 +19,7 @@ Options:
 Examples:
   geocdn dns --config examples/demo.yaml
   geocdn dns -c /etc/geocdn/geocdn.yaml -l 0.0.0.0:53 -l [::]:53
-  kill -HUP $(pidof geocdn)     # reload`,
+  kill -HUP "$(pgrep -f 'cli.js dns')"   # reload (the process is node running dist/cli.js)`,
   async run(argv) {
     const { values } = parseOptions(argv, {
       config: { type: 'string', short: 'c' },

@@ -7,6 +7,7 @@ import { configVersion } from '../cluster/versions.js';
 import { loadConfig } from '../config/load.js';
 import type { AdminSection } from '../config/health-schema.js';
 import { createLogger, type Logger } from '../core/log.js';
+import { GeocdnError } from '../core/errors.js';
 import { createEdgeServer } from '../edge/server.js';
 import { type Command, parseOptions } from './command.js';
 
@@ -50,13 +51,18 @@ Examples:
       return 2;
     }
     const { config, resolvePath } = loadConfig(values.config);
+    const pops = new Set([...Object.keys(config.pops), ...Object.keys(config.edge.pops)]);
+    // A misspelt --pop would listen on edge.listen under a wrong name, probed by nobody.
+    if (values.pop !== undefined && pops.size > 0 && !pops.has(values.pop)) {
+      throw new GeocdnError('GEOCDN_USAGE', `--pop "${values.pop}" is not a POP of ${values.config} (POPs: ${[...pops].join(', ')})`);
+    }
     const log = createLogger(values.pop ? `edge-${values.pop}` : 'edge');
     const edge = createEdgeServer({ config, log, pop: values.pop, listen: values.listen, resolvePath });
     const addr = await edge.listen();
     const loadedAt = Date.now();
     const version = configVersion(config);
     const stats = edge.context.stats;
-    const cluster = await attachEdgeToCluster(config.cluster, edge.context.store, values.pop, log, { version, onApplied: (lag) => stats.purgeLag.observe(lag) });
+    const cluster = await attachEdgeToCluster(config.cluster, edge.context.store, values.pop, log, { version, sites: edge.context.sites, onApplied: (lag) => stats.purgeLag.observe(lag) });
     log.info({ address: `${addr.host}:${addr.port}`, tls: addr.tls ? `${addr.tls.host}:${addr.tls.port}` : undefined, sites: Object.keys(config.sites), version }, 'edge listening');
     const admin = await startAdmin(values.admin ?? (values.pop ? config.edge.pops[values.pop]?.admin : undefined) ?? config.edge.admin, config.admin, log, async (listen, token) =>
       startEdgeAdmin({
@@ -68,14 +74,26 @@ Examples:
         logger: log,
       }),
     );
+    // node's default for SIGHUP is to exit: a reload sent to every geocdn process would drop this edge's memory tier.
+    process.on('SIGHUP', () => log.warn('SIGHUP ignored: the edge does not reload its config; restart it to apply a change'));
     await new Promise<void>((resolve) => {
-      const stop = (): void => void Promise.all([admin?.stop(), edge.close(), cluster?.stop()]).then(() => resolve());
+      const stop = (): void => {
+        log.info({ graceMs: STOP_GRACE_MS }, 'stopping: no new connections; responses in flight finish');
+        // A second signal stops at once.
+        const now = (): void => void edge.close().then(() => resolve());
+        process.once('SIGINT', now);
+        process.once('SIGTERM', now);
+        void Promise.all([admin?.stop(), edge.close({ graceMs: STOP_GRACE_MS }), cluster?.stop()]).then(() => resolve());
+      };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
     return 0;
   },
 };
+
+/** How long a stopping edge lets responses in flight finish (systemd's default stop timeout is 90 s). */
+const STOP_GRACE_MS = 30_000;
 
 /** The edge's admin API when an address is set and a token exists (the admin section's rules); the edge serves without it either way. */
 async function startAdmin(

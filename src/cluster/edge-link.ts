@@ -1,4 +1,6 @@
 import { applyPurge } from '../edge/cache/purge.js';
+import { canonicalPurgeTarget } from '../edge/purge-target.js';
+import type { SiteTable } from '../edge/sites.js';
 import type { CacheStore } from '../edge/cache/store.js';
 import { subscribeWithAcks } from './acks.js';
 import type { ClusterBus, Subscription } from './bus.js';
@@ -8,6 +10,8 @@ export interface EdgeLinkOptions {
   readonly node: string;
   readonly cursor: CursorStore;
   readonly store: CacheStore;
+  /** The edge's sites: purge URLs in any form (https, alias, port, case) are mapped to its cache keys. */
+  readonly sites?: SiteTable;
   readonly now?: () => number;
   readonly onError?: (e: unknown) => void;
   /** Called after each purge is applied, with the seconds since the issuer issued it (its clock against ours). */
@@ -25,7 +29,7 @@ export function linkEdge(bus: ClusterBus, o: EdgeLinkOptions): Promise<Subscript
     node: o.node,
     cursor: o.cursor,
     async onPurge(purge) {
-      await applyPurge(o.store, purge, now());
+      await applyPurge(o.store, o.sites ? { ...purge, target: canonicalPurgeTarget(purge.target, o.sites) } : purge, now());
       o.onApplied?.(Math.max(0, now() - purge.issuedAt) / 1000);
     },
     async onGap() {

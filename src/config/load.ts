@@ -29,18 +29,19 @@ export function loadConfig(file: string): LoadedConfig {
 export function parseConfigText(text: string, path: string): LoadedConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    throw new GeocdnErrors(
-      doc.errors.map((err) => {
-        const line = err.linePos?.[0]?.line;
-        return new GeocdnError('GEOCDN_CONFIG_INVALID', `YAML: ${err.message.split('\n')[0]}`, { file: path, line });
-      }),
-    );
+  // The first syntax error is the one to fix: the parser's later ones are consequences of it
+  // (an unquoted `{pop}` in a flow map gave one line per token of the rest of the file).
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const line = lineCounter.linePos(syntax.pos[0]).line;
+    throw new GeocdnErrors([new GeocdnError('GEOCDN_CONFIG_INVALID', `YAML: ${syntax.message.split('\n')[0]}`, { file: path, line })]);
   }
   const result = configSchema.safeParse(doc.toJS() ?? {});
   if (!result.success) {
     throw new GeocdnErrors(
-      result.error.issues.map((issue) => {
+      result.error.issues.flatMap((issue) => {
+        // An unknown key (a typo, most often) is named and found on its own line, not its map's.
+        if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => unknownKeyError(doc, issue.path, key, path, lineCounter));
         const node = doc.getIn(issue.path as (string | number)[], true) as { range?: [number, number] } | undefined;
         const line = node?.range ? lineCounter.linePos(node.range[0]).line : lineOfParent(doc, issue.path, lineCounter);
         const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
@@ -54,6 +55,13 @@ export function parseConfigText(text: string, path: string): LoadedConfig {
     path,
     resolvePath: (p: string) => (isAbsolute(p) ? p : resolve(base, p)),
   };
+}
+
+function unknownKeyError(doc: ReturnType<typeof parseDocument>, at: readonly PropertyKey[], key: string, file: string, lc: LineCounter): GeocdnError {
+  const parent = (at.length === 0 ? doc.contents : doc.getIn(at as (string | number)[], true)) as { items?: { key?: { value?: unknown; range?: [number, number] } }[] } | null;
+  const keyNode = parent?.items?.find((pair) => pair.key?.value === key)?.key;
+  const line = keyNode?.range ? lc.linePos(keyNode.range[0]).line : lineOfParent(doc, [...at, key], lc);
+  return new GeocdnError('GEOCDN_CONFIG_INVALID', `${[...at, key].join('.')}: unknown key`, { file, line });
 }
 
 function lineOfParent(

@@ -13,7 +13,7 @@ import { rdataToText } from '../dns/wire/rdata.js';
 export type TourStep = DnsStep | HttpStep;
 
 interface StepBase {
-  /** The command as printed, with {dns}, {http} and {admin} for the demo's ports. */
+  /** The command as printed, with {dns}, {http}, {https} and {admin} for the demo's ports, {config} for its config file. */
   command: string;
   comment: string;
 }
@@ -140,7 +140,7 @@ export const tourSteps: TourStep[] = [
   {
     kind: 'http',
     command: `curl -s -X POST -H '${TOKEN}' -d '{"tags":["home"]}' http://127.0.0.1:{admin}/v1/purge`,
-    comment: 'purge the home page from every edge by its tag (or: npx geocdn purge --tag home -c examples/demo.yaml)',
+    comment: 'purge the home page from every edge by its tag (or: npx geocdn purge --tag home -c {config})',
     request: { address: '127.0.0.1', port: 'admin', method: 'POST', path: '/v1/purge', headers: { authorization: 'Bearer demo-token-only-for-loopback', 'content-type': 'application/json' }, body: '{"tags":["home"]}' },
     expect: (status) => (status === 200 ? undefined : `expected 200 (every edge applied it), got ${status}`),
   },
@@ -192,7 +192,7 @@ export const tourSteps: TourStep[] = [
   {
     kind: 'http',
     command: `curl -s -X POST -H '${TOKEN}' http://127.0.0.1:{admin}/v1/pops/us-newyork/drain`,
-    comment: 'drain the New York POP (or: node dist/cli.js drain us-newyork -c examples/demo.yaml)',
+    comment: 'drain the New York POP (or: npx geocdn drain us-newyork -c {config})',
     request: { address: '127.0.0.1', port: 'admin', method: 'POST', path: '/v1/pops/us-newyork/drain', headers: { authorization: 'Bearer demo-token-only-for-loopback' } },
     expect: (status) => (status === 200 ? undefined : `expected 200, got ${status}`),
   },
@@ -218,6 +218,8 @@ export interface TourPorts {
   admin: number;
   /** The edges' HTTPS port; 8443 when not given. */
   https?: number;
+  /** The config the demo runs (moved with --port), for the geocdn commands; examples/demo.yaml when not given. */
+  config?: string;
 }
 
 const fill = (command: string, p: TourPorts) =>
@@ -225,7 +227,8 @@ const fill = (command: string, p: TourPorts) =>
     .replaceAll('{dns}', String(p.dns))
     .replaceAll('{https}', String(p.https ?? 8443))
     .replaceAll('{http}', String(p.http))
-    .replaceAll('{admin}', String(p.admin));
+    .replaceAll('{admin}', String(p.admin))
+    .replaceAll('{config}', p.config ?? 'examples/demo.yaml');
 
 export function printTour(p: TourPorts): string {
   return tourSteps.map((s) => `  # ${fill(s.comment, p)}\n  ${fill(s.command, p)}`).join('\n');

@@ -74,7 +74,11 @@ export class Nameserver {
       tcpIdleTimeoutMs: loaded.config.dns.tcp_idle_timeout_ms,
       logger,
     });
-    await server.start();
+    await server.start().catch((e: unknown) => {
+      // Nothing will answer: the probes started with the config stop too, or they log on after the error.
+      health.stop();
+      throw e;
+    });
     // DNS answers even when the admin API cannot start (its port taken, say).
     const cluster = options.cluster ?? (loaded.config.cluster?.redis ? createCluster(loaded.config.cluster, (e) => logger.warn({ err: e }, 'cluster bus error (purges queue until it returns)')) : undefined);
     const node = loaded.config.cluster?.node ?? cluster?.node ?? hostname();

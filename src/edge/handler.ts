@@ -46,7 +46,8 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
     const outcome = (res as WithOutcome)[OUTCOME];
     ctx.stats.statuses[outcome?.status ?? 'NONE']++;
     if (startedAt === 0) return;
-    ctx.log.info(
+    // The nameservers probe the health path every interval: those lines only at debug.
+    ctx.log[req.url === ctx.healthPath ? 'debug' : 'info'](
       {
         client: req.socket.remoteAddress,
         method: req.method,

@@ -1,5 +1,5 @@
 import { type Server, createServer } from 'node:http';
-import { type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, createSecureServer } from 'node:http2';
+import { type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session, createSecureServer } from 'node:http2';
 import { type Server as HttpsServer, createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { EdgeSection, SitesSection } from '../config/edge-schema.js';
@@ -46,7 +46,11 @@ export interface EdgeServer {
   readonly context: EdgeContext;
   /** Resolves with the bound address once listening (`tls`: the HTTPS one). */
   listen(): Promise<{ host: string; port: number; tls?: { host: string; port: number } }>;
-  close(): Promise<void>;
+  /**
+   * Stops. With `graceMs`, as on SIGTERM: no new connections, idle ones closed, and the
+   * responses in flight finish (up to `graceMs`) before the rest is cut; without, at once.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 /** node's response in progress on a connection (`socket._httpMessage`), as far as a refusal must wait for it. */
@@ -154,6 +158,7 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
   let certificates: TlsCertificates | undefined;
   const tlsListenText = opts.tlsListen ?? (opts.pop ? edge.pops[opts.pop]?.tls_listen : undefined) ?? tls?.listen;
   const tlsSockets = new Set<Socket>();
+  const h2Sessions = new Set<ServerHttp2Session>();
   if (tls && tlsListenText) {
     const resolvePath = opts.resolvePath ?? ((p: string) => p);
     certificates = createTlsCertificates(
@@ -169,6 +174,10 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
       h2.on('request', handler as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void);
       // An idle session (no stream for this long) is closed, as keepAliveTimeout does for HTTP/1.1.
       h2.setTimeout(120_000);
+      h2.on('session', (session) => {
+        h2Sessions.add(session);
+        session.once('close', () => h2Sessions.delete(session));
+      });
       tlsServer = h2;
     } else {
       tlsServer = createHttpsServer({ ...secure, ...httpOptions }, handler);
@@ -206,21 +215,34 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
       if (!tlsServer || !tlsListenText) return plain;
       return { ...plain, tls: await listenOn(tlsServer, tlsListenText) };
     },
-    async close(): Promise<void> {
+    async close(options = {}): Promise<void> {
       clearInterval(ticker);
       certificates?.close();
-      const closing = [
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-      ];
+      const closing = [new Promise<void>((resolve) => server.close(() => resolve()))];
       if (tlsServer?.listening) {
         const srv = tlsServer;
         closing.push(new Promise<void>((resolve) => srv.close(() => resolve())));
-        for (const s of tlsSockets) s.destroy();
       }
-      await Promise.all(closing);
+      const cutAll = (): void => {
+        server.closeAllConnections();
+        for (const s of tlsSockets) s.destroy();
+      };
+      if (options.graceMs && options.graceMs > 0) {
+        // A kept-alive connection becomes idle when its response is done: close those as they come.
+        // HTTP/2 sessions get GOAWAY: their open streams finish, no new ones start.
+        for (const session of h2Sessions) session.close();
+        const idle = setInterval(() => {
+          server.closeIdleConnections();
+          if (tlsServer && 'closeIdleConnections' in tlsServer) tlsServer.closeIdleConnections();
+        }, 100);
+        const deadline = setTimeout(cutAll, options.graceMs);
+        await Promise.all(closing);
+        clearInterval(idle);
+        clearTimeout(deadline);
+      } else {
+        cutAll();
+        await Promise.all(closing);
+      }
       await context.origins.close();
       await tiered?.close();
     },
