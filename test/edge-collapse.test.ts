@@ -124,6 +124,44 @@ describe('edge: request collapsing', () => {
   });
 });
 
+describe('edge: the client is not kept waiting for the store', () => {
+  const t = originAndEdge();
+
+  it('a chunked MISS ends with its last byte while the store still commits; a request meanwhile is a HIT from the fill', async () => {
+    t.origin.route('/chunked', (_req, res) => {
+      res.writeHead(200, { 'cache-control': 'max-age=100' }); // no Content-Length: chunked to the client too
+      res.write('first part, ');
+      setTimeout(() => res.end('last part'), 20);
+    });
+    const store = t.edge.context.store;
+    const open = store.open.bind(store);
+    const commitGate = gate();
+    store.open = (draft, length) => {
+      const w = open(draft, length);
+      if (!w || !draft.key.includes('/chunked')) return w;
+      return { ...w, write: w.write.bind(w), abort: w.abort.bind(w), commit: async () => (await commitGate.promise, w.commit()) };
+    };
+    try {
+      const miss = await get(t.edge, '/chunked'); // resolves on the response's end
+      assert.equal(miss.headers['x-cache-status'], 'MISS');
+      assert.equal(miss.headers['transfer-encoding'], 'chunked');
+      assert.equal(miss.text, 'first part, last part');
+      const during = await get(t.edge, '/chunked');
+      assert.equal(during.headers['x-cache-status'], 'HIT');
+      assert.equal(during.text, 'first part, last part');
+      assert.equal(t.origin.count('/chunked'), 1);
+    } finally {
+      commitGate.open();
+      store.open = open;
+    }
+    await until(() => t.edge.context.collapser.size === 0, 'the fill done');
+    const after = await get(t.edge, '/chunked');
+    assert.equal(after.headers['x-cache-status'], 'HIT');
+    assert.equal(after.text, 'first part, last part');
+    assert.equal(t.origin.count('/chunked'), 1);
+  });
+});
+
 describe('body broadcast', () => {
   it('a sink that detaches while a chunk is delivered does not make the next sink miss it', async () => {
     const { Fill } = await import('../src/edge/cache/collapse.js');

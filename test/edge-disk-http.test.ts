@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { objectName } from '../src/edge/cache/disk-format.js';
-import { type TestEdge, type TestOrigin, fixed, get, startEdge, startOrigin } from './helpers/edge-harness.js';
+import { type TestEdge, type TestOrigin, fillsSettled, fixed, get, startEdge, startOrigin } from './helpers/edge-harness.js';
 import { tempDir } from './helpers/tmp.js';
 
 const work = tempDir('geocdn-disk-http-');
@@ -142,6 +142,7 @@ describe('edge with a disk tier', () => {
     try {
       for (const range of [undefined, 'bytes=100000-1099999']) {
         await get(e, '/big');
+        await fillsSettled(e);
         assert.equal((await get(e, '/big')).headers['x-cache-status'], 'HIT', 'a disk HIT before the purge');
         const hook = purgeDuringHit(e, '/big', 'after-lookup');
         const fetched = origin.count('/big');
@@ -167,6 +168,7 @@ describe('edge with a disk tier', () => {
     const e = await diskEdge(dir);
     try {
       await get(e, '/big');
+      await fillsSettled(e);
       const hook = purgeDuringHit(e, '/big', 'after-open');
       const r = await get(e, '/big', { agent: false }).catch((err: Error) => assert.fail(`response cut: ${err.message}`));
       assert.ok(hook.fired());

@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { objectName } from '../src/edge/cache/disk-format.js';
-import { type OriginHandler, type TestClock, type TestEdge, type TestOrigin, fixed, get, startEdge, startOrigin, testClock, until } from './helpers/edge-harness.js';
+import { type OriginHandler, type TestClock, type TestEdge, type TestOrigin, fillsSettled, fixed, get, startEdge, startOrigin, testClock, until } from './helpers/edge-harness.js';
 import { tempDir } from './helpers/tmp.js';
 
 // Disk-tier HITs of bodies larger than the pump's buffers (512 KiB, two in flight):
@@ -45,6 +45,7 @@ const openFds = () => readdirSync('/proc/self/fd').length;
 describe('disk-tier HITs through reused buffers', () => {
   it('twenty concurrent HITs, and four in a row on one keep-alive connection, each get the whole body', async () => {
     assert.equal((await get(edge, '/a')).headers['x-cache-status'], 'MISS');
+    await fillsSettled(edge); // the store has it: the next requests read the disk, not the fill
     const replies = await Promise.all(Array.from({ length: 20 }, () => get(edge, '/a')));
     for (const r of replies) {
       assert.equal(r.headers['x-cache-status'], 'HIT');
@@ -66,6 +67,7 @@ describe('disk-tier HITs through reused buffers', () => {
 
   it('a 100 KiB disk object: concurrent HITs each get the whole body', async () => {
     await get(edge, '/medium');
+    await fillsSettled(edge);
     const replies = await Promise.all(Array.from({ length: 20 }, () => get(edge, '/medium')));
     for (const r of replies) {
       assert.equal(r.headers['x-cache-status'], 'HIT');
@@ -75,6 +77,7 @@ describe('disk-tier HITs through reused buffers', () => {
 
   it('a client that reads slowly gets its own bytes while other HITs reuse the buffers', async () => {
     await get(edge, '/a');
+    await fillsSettled(edge);
     const chunks: Buffer[] = [];
     const slow = connect(edge.port, '127.0.0.1');
     const done = new Promise<void>((resolve, reject) => {
@@ -97,6 +100,7 @@ describe('disk-tier HITs through reused buffers', () => {
 
   it('a file truncated behind the store is found changed before the head goes out: the client gets a MISS with the whole body', async () => {
     await get(edge, '/b');
+    await fillsSettled(edge);
     assert.equal((await get(edge, '/b')).headers['x-cache-status'], 'HIT');
     truncateSync(objectFile('/b'), 1024 * 1024);
     const again = await get(edge, '/b');
@@ -110,6 +114,7 @@ describe('disk-tier HITs through reused buffers', () => {
 
   it('a client that goes away mid-body leaves no file open', async () => {
     await get(edge, '/c');
+    await fillsSettled(edge);
     const baseline = openFds();
     for (let i = 0; i < 5; i++) {
       await new Promise<void>((resolve, reject) => {
@@ -133,6 +138,7 @@ describe('disk-tier HITs through reused buffers', () => {
 
   it('HEAD of a disk object sends the head only, and the connection stays usable', async () => {
     await get(edge, '/d');
+    await fillsSettled(edge);
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
       const head = await get(edge, '/d', { method: 'HEAD', agent });
@@ -173,6 +179,7 @@ describe('disk-tier HITs after a revalidation', () => {
     const e = await diskEdgeOn(clock, 'reval');
     try {
       assert.equal((await get(e, '/reval')).headers['x-cache-status'], 'MISS');
+      await fillsSettled(e);
       for (let i = 0; i < 2; i++) {
         const hit = await get(e, '/reval');
         assert.equal(hit.headers['x-cache-status'], 'HIT');
@@ -199,6 +206,7 @@ describe('disk-tier HITs after a revalidation', () => {
     const e = await diskEdgeOn(clock, 'grow');
     try {
       await get(e, '/grow');
+      await fillsSettled(e);
       assert.equal((await get(e, '/grow')).headers['x-cache-status'], 'HIT');
       extra = 'x'.repeat(6000); // far beyond the header's spare room: the file is copied with a larger header
       clock.advance(20);

@@ -185,22 +185,22 @@ function pump(ctx: EdgeContext, fill: Fill<FillHead>, source: Readable, writer: 
       // Too large after all (no Content-Length): stop storing, keep streaming to who is attached.
       storing = false;
       writer.abort();
-      fill.body.stopRetaining();
       ctx.collapser.done(fill);
     }
     if (storing) writer.write(chunk);
     fill.body.push(chunk);
   });
   source.on('end', () => {
-    const finish = (): void => {
-      ctx.collapser.done(fill);
-      fill.body.end();
-    };
-    if (!storing) return fill.body.end();
-    Promise.resolve(writer.commit()).then(finish, (e: unknown) => {
-      ctx.log.error({ err: (e as Error).message }, 'store commit failed');
-      finish();
-    });
+    // The clients' responses end with the last byte; newcomers still join the fill until the store holds it.
+    fill.body.end();
+    if (!storing) return;
+    Promise.resolve(writer.commit()).then(
+      () => ctx.collapser.done(fill),
+      (e: unknown) => {
+        ctx.log.error({ err: (e as Error).message }, 'store commit failed');
+        ctx.collapser.done(fill);
+      },
+    );
   });
   source.on('error', (e: Error) => {
     // A partial object is never stored (the writer is aborted before commit).

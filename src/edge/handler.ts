@@ -135,8 +135,9 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
             // another variant than the leader's: fetch our own, uncollapsed
             return serveFill(rq, lead(rq, undefined, false), 'vary-miss', false, true);
           }
-          const outcome = missOutcome(reason, collapsed, true);
           const age = currentAge(head.policy, ctx.now());
+          // Joined after the last byte, while the store commits: the whole object is cached already.
+          const outcome: CacheOutcome = collapsed && head.body.complete ? { status: 'HIT', ttl: head.policy.lifetime - age } : missOutcome(reason, collapsed, true);
           const headers = leader ? head.leaderHeaders : head.headers;
           if (hasPreconditions(req.headers)) {
             // The fill asked without the client's preconditions: they are evaluated here, on what came back.
@@ -217,17 +218,13 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
 
   function serveRangeAfterFill(rq: Rq, head: Extract<FillHead, { kind: 'store' }>, outcome: CacheOutcome): void {
     const key = fullKey(rq.primary, head.secondary);
-    const afterEnd = (): void => {
-      head.body.detach(wait);
-      Promise.resolve(ctx.store.get(key)).then((obj) => {
-        if (obj) return serveStored(rq, obj, outcome);
-        // not stored after all (it grew past the object limit): the origin answers the range itself
-        return passThrough(ctx, rq, outcome);
-      }).catch((e: unknown) => fail(rq, e));
-    };
-    const wait: BodySink = { write: () => undefined, end: afterEnd, fail: () => rq.res.destroy() };
-    if (!head.body.attach(wait)) return afterEnd();
-    rq.res.once('close', () => head.body.detach(wait));
+    head.body.released.then(async () => {
+      if (rq.res.destroyed) return;
+      const obj = await ctx.store.get(key);
+      if (obj) return serveStored(rq, obj, outcome);
+      // not stored after all (it grew past the object limit, or the origin failed): the origin answers the range itself
+      return passThrough(ctx, rq, outcome);
+    }).catch((e: unknown) => fail(rq, e));
   }
 
   function ttlOf(obj: StoredObject): number {

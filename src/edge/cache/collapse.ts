@@ -8,13 +8,20 @@ export interface BodySink {
 /**
  * One body fanned out to many clients while it arrives. Chunks are kept for
  * clients that join late, as long as the object may still be cached (its size
- * is bounded by the store's object limit); past that nobody new may join.
+ * is bounded by the store's object limit) and until the store holds it: a client
+ * that joins after the last byte, while the store still commits, gets the whole
+ * body from here. Past `release()` nobody new may join.
  */
 export class BodyBroadcast {
   private chunks: Buffer[] | undefined = [];
   private sinks: BodySink[] = [];
   private state: 'open' | 'ended' | 'failed' = 'open';
   private error: Error | undefined;
+  private onRelease!: () => void;
+  /** Settles once the chunks are let go: the store holds the object by then, or never will. */
+  readonly released = new Promise<void>((resolve) => {
+    this.onRelease = resolve;
+  });
 
   push(chunk: Buffer): void {
     if (this.state !== 'open') return;
@@ -22,12 +29,12 @@ export class BodyBroadcast {
     for (const s of this.sinks) s.write(chunk);
   }
 
+  /** The last byte is in: every attached client's response ends now, not when the store is done. */
   end(): void {
     if (this.state !== 'open') return;
     this.state = 'ended';
     const sinks = this.sinks;
     this.sinks = [];
-    this.chunks = undefined;
     for (const s of sinks) s.end();
   }
 
@@ -37,28 +44,31 @@ export class BodyBroadcast {
     this.error = err;
     const sinks = this.sinks;
     this.sinks = [];
-    this.chunks = undefined;
+    this.release();
     for (const s of sinks) s.fail(err);
   }
 
-  /** Stop keeping chunks for late joiners (the object turned out too large to cache). */
-  stopRetaining(): void {
+  /** Stop keeping chunks for late joiners: the store has the object, or it will not be cached. */
+  release(): void {
     this.chunks = undefined;
+    this.onRelease();
   }
 
-  get joinable(): boolean {
-    return this.state === 'open' && this.chunks !== undefined;
+  /** Every byte is in and still held here (the store is committing it). */
+  get complete(): boolean {
+    return this.state === 'ended' && this.chunks !== undefined;
   }
 
-  /** Replays what arrived so far, then follows; false when the body can no longer be joined. */
+  /** Replays what arrived so far, then follows (or ends); false when the body can no longer be joined. */
   attach(sink: BodySink): boolean {
     if (this.state === 'failed') {
       sink.fail(this.error!);
       return true;
     }
-    if (!this.joinable) return false;
-    for (const c of this.chunks!) sink.write(c);
-    this.sinks.push(sink);
+    if (this.chunks === undefined) return false;
+    for (const c of this.chunks) sink.write(c);
+    if (this.state === 'ended') sink.end();
+    else this.sinks.push(sink);
     return true;
   }
 
@@ -106,8 +116,10 @@ export class Collapser<Head> {
     return f;
   }
 
+  /** The fill is over for newcomers: they look in the store from now on. */
   done(fill: Fill<Head>): void {
     if (this.inflight.get(fill.key) === fill) this.inflight.delete(fill.key);
+    fill.body.release();
   }
 
   get size(): number {

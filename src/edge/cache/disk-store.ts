@@ -402,7 +402,8 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
         if (done) return undefined;
         done = true;
         try {
-          return await finish();
+          // tracked: a graceful close waits for a commit under way (its client may have every byte already)
+          return await track(finish());
         } finally {
           settle();
         }
