@@ -99,8 +99,8 @@ export function resolve<S>(
         res.authority.push(negativeSoa(zone));
         return res;
       case 'referral':
-        if (res.answer.length > 0) return res; // a CNAME into a delegation: the resolver follows it
-        res.aa = false;
+        // After a CNAME the answer stays authoritative and the referral goes in authority (RFC 1034 §4.3.2 step 3b).
+        if (res.answer.length === 0) res.aa = false;
         addReferral(zone, step.node, res);
         return res;
       default: {
