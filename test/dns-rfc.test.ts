@@ -28,4 +28,9 @@ describe('answers as RFC 1034 and Knot give them', () => {
     assert.deepEqual(m.authority.map((r) => rdataToText(r.type, r.data)).sort(), ['ns.elsewhere.net.', 'ns.sub.example.test.']);
     assert.deepEqual(m.additional.map((r) => rdataToText(r.type, r.data)), ['192.0.2.153']);
   });
+
+  test('ANY at a CNAME is the CNAME alone: ANY matches it, so it is not followed', async () => {
+    const m = await query(t.port, 'www.example.test', RRType.ANY);
+    assert.deepEqual(rows(m), [`www.example.test 3600 ${RRType.CNAME} cdn.example.test.`]);
+  });
 });

@@ -142,7 +142,8 @@ function nodeAnswer<S>(
   }
   const rename = (r: RRset): RRset => (synthesized ? { ...r, name: owner } : r);
   const cname = node.rrsets.get(RRType.CNAME);
-  if (cname && qtype !== RRType.CNAME) {
+  // ANY matches the CNAME itself, which is not followed (RFC 1034 §4.3.2 step 3a).
+  if (cname && qtype !== RRType.CNAME && qtype !== RRType.ANY) {
     const target = cname.data[0];
     if (target.kind === 'name') return { kind: 'cname', rrset: rename(cname), target: target.name };
   }
