@@ -4,11 +4,15 @@ import { Rcode, RRType } from '../src/dns/wire/constants.js';
 import type { Message } from '../src/dns/wire/message.js';
 import { rdataToText } from '../src/dns/wire/rdata.js';
 import { exampleConfig, exampleZone } from './fixtures/test-zone.js';
-import { query, startNameserver, type TestNameserver } from './helpers/dns.js';
+import { dig, hasDig, NO_DIG, query, startNameserver, type TestNameserver } from './helpers/dns.js';
 
 /** Answers where geocdn differed from Knot DNS and the RFCs; each case was compared with knotd. */
+const label63 = 'a'.repeat(63);
 const zone = `${exampleZone}
 tosub   IN CNAME www.sub
+dn      IN DNAME example.net.
+dn3     IN DNAME example.test.
+long    IN DNAME ${label63}.${label63}.${label63}.example.test.
 `;
 
 const rows = (m: Message) => m.answers.map((r) => `${r.name.key} ${r.ttl} ${r.type} ${rdataToText(r.type, r.data)}`);
@@ -33,4 +37,54 @@ describe('answers as RFC 1034 and Knot give them', () => {
     const m = await query(t.port, 'www.example.test', RRType.ANY);
     assert.deepEqual(rows(m), [`www.example.test 3600 ${RRType.CNAME} cdn.example.test.`]);
   });
+
+  test('DNAME: the DNAME and a CNAME synthesized for the name below it (RFC 6672 §3.1)', async () => {
+    const out = await query(t.port, 'x.DN.example.test', RRType.A);
+    assert.equal(out.rcode, Rcode.NOERROR);
+    assert.equal(out.aa, true);
+    assert.deepEqual(rows(out), [`dn.example.test 3600 ${RRType.DNAME} \\# 13 076578616d706c65036e657400`, `x.dn.example.test 3600 ${RRType.CNAME} x.example.net.`]);
+    // Inside the zone the chain goes on, as after any CNAME.
+    const inside = await query(t.port, 'cdn.dn3.example.test', RRType.A);
+    assert.deepEqual(rows(inside).slice(1), [`cdn.dn3.example.test 3600 ${RRType.CNAME} cdn.example.test.`, `cdn.example.test 30 ${RRType.A} 192.0.2.80`]);
+    const nx = await query(t.port, 'nope.dn3.example.test', RRType.A);
+    assert.equal(nx.rcode, Rcode.NXDOMAIN);
+    assert.equal(nx.answers.length, 2);
+    // A CNAME question is answered by the synthesized CNAME; the owner itself is an ordinary name.
+    assert.equal((await query(t.port, 'www.dn3.example.test', RRType.CNAME)).answers.length, 2);
+    assert.equal((await query(t.port, 'dn.example.test', RRType.DNAME)).answers.length, 1);
+    const owner = await query(t.port, 'dn.example.test', RRType.A);
+    assert.equal(owner.answers.length, 0);
+    assert.equal(owner.authority[0].type, RRType.SOA);
+  });
+
+  test('DNAME: a substituted name longer than 255 bytes is YXDOMAIN (RFC 6672 §2.2)', async () => {
+    const m = await query(t.port, `${label63}.long.example.test`, RRType.A, { tcp: true });
+    assert.equal(m.rcode, Rcode.YXDOMAIN);
+    assert.deepEqual(m.answers.map((r) => r.type), [RRType.DNAME]);
+  });
+});
+
+test('a zone with data below a DNAME is refused, as Knot refuses it (RFC 6672 §2.4)', async () => {
+  const started = await startNameserver({ 'example.test.zone': `${zone}a.dn IN A 192.0.2.1\n` }, exampleConfig).catch((e: Error & { errors?: Error[] }) => e);
+  if ('stop' in started) await started.stop();
+  const messages = 'errors' in started ? (started.errors ?? []).map((e) => e.message) : [];
+  assert.ok(messages.some((m) => m === 'a.dn.example.test. is below the DNAME at dn.example.test. (RFC 6672 §2.4)'), messages.join('; '));
+});
+
+describe('DNAME with dig', { skip: hasDig() ? false : NO_DIG }, () => {
+  let t: TestNameserver;
+  before(async () => {
+    t = await startNameserver({ 'example.test.zone': zone }, exampleConfig);
+  });
+  after(() => t?.stop());
+
+  test('dig shows the DNAME, the synthesized CNAME and the end of the chain', async () => {
+    const out = await dig(t.port, ['www.dn3.example.test', 'A', '+norec']);
+    assert.match(out, /status: NOERROR/);
+    assert.match(out, /flags: qr aa;/);
+    assert.match(out, /dn3\.example\.test\.\s+3600\s+IN\s+DNAME\s+example\.test\./);
+    assert.match(out, /www\.dn3\.example\.test\.\s+3600\s+IN\s+CNAME\s+www\.example\.test\./);
+    assert.match(out, /cdn\.example\.test\.\s+30\s+IN\s+A\s+192\.0\.2\.80/);
+  });
+
 });
