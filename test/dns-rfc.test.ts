@@ -62,6 +62,15 @@ describe('answers as RFC 1034 and Knot give them', () => {
     assert.equal(m.rcode, Rcode.YXDOMAIN);
     assert.deepEqual(m.answers.map((r) => r.type), [RRType.DNAME]);
   });
+
+  test('NOTIMP keeps the EDNS of the query: OPT in the answer (RFC 6891 §6.1.1)', async () => {
+    for (const opcode of [2, 4, 5]) {
+      const m = await query(t.port, 'example.test', RRType.SOA, { opcode, edns: { udpSize: 4096 } });
+      assert.equal(m.rcode, Rcode.NOTIMP, `opcode ${opcode}`);
+      assert.equal(m.edns?.udpSize, 1232, `opcode ${opcode}`);
+    }
+    assert.equal((await query(t.port, 'example.test', RRType.SOA, { opcode: 2 })).edns, undefined);
+  });
 });
 
 test('a zone with data below a DNAME is refused, as Knot refuses it (RFC 6672 §2.4)', async () => {
@@ -87,4 +96,10 @@ describe('DNAME with dig', { skip: hasDig() ? false : NO_DIG }, () => {
     assert.match(out, /cdn\.example\.test\.\s+30\s+IN\s+A\s+192\.0\.2\.80/);
   });
 
+  test('NOTIMP over EDNS: dig sees an OPT and no "retry with +noedns" warning', async () => {
+    const out = await dig(t.port, ['example.test', 'SOA', '+opcode=status']);
+    assert.match(out, /status: NOTIMP/);
+    assert.match(out, /OPT PSEUDOSECTION/);
+    assert.doesNotMatch(out, /retry with '\+noedns'/);
+  });
 });
