@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Rcode, RRType } from '../src/dns/wire/constants.js';
-import type { Message } from '../src/dns/wire/message.js';
+import { decodeMessage, encodeQuery, type Message } from '../src/dns/wire/message.js';
 import { rdataToText } from '../src/dns/wire/rdata.js';
 import { exampleConfig, exampleZone } from './fixtures/test-zone.js';
-import { dig, hasDig, NO_DIG, query, startNameserver, type TestNameserver } from './helpers/dns.js';
+import { dig, hasDig, NO_DIG, query, startNameserver, udpExchange, type TestNameserver } from './helpers/dns.js';
 
 /** Answers where geocdn differed from Knot DNS and the RFCs; each case was compared with knotd. */
 const label63 = 'a'.repeat(63);
@@ -70,6 +70,15 @@ describe('answers as RFC 1034 and Knot give them', () => {
       assert.equal(m.edns?.udpSize, 1232, `opcode ${opcode}`);
     }
     assert.equal((await query(t.port, 'example.test', RRType.SOA, { opcode: 2 })).edns, undefined);
+  });
+
+  test('ECS family 0 with source prefix 0 (no address) is valid and echoed with scope 0 (RFC 7871 §7.1.2)', async () => {
+    const ecs = { family: 0 as const, sourcePrefix: 0, scopePrefix: 0, address: new Uint8Array(0) };
+    const m = await query(t.port, 'cdn.example.test', RRType.A, { edns: { ecs } });
+    assert.equal(m.rcode, Rcode.NOERROR);
+    assert.deepEqual(m.edns?.ecs, ecs);
+    const withAddress = encodeQuery('cdn.example.test', RRType.A, { edns: { ecs: { ...ecs, address: Uint8Array.from([1]) } } });
+    assert.equal(decodeMessage((await udpExchange(t.port, withAddress))!).rcode, Rcode.FORMERR);
   });
 });
 
