@@ -72,6 +72,16 @@ describe('answers as RFC 1034 and Knot give them', () => {
     assert.equal((await query(t.port, 'example.test', RRType.SOA, { opcode: 2 })).edns, undefined);
   });
 
+  test('FORMERR for a query without a question keeps its EDNS too (a DNS Cookie probe has no question)', async () => {
+    const q = encodeQuery('example.test', RRType.SOA, { edns: true });
+    const opt = q.subarray(q.length - 11);
+    const packet = Buffer.concat([q.subarray(0, 12), opt]);
+    packet.writeUInt16BE(0, 4);
+    const m = decodeMessage((await udpExchange(t.port, packet))!);
+    assert.equal(m.rcode, Rcode.FORMERR);
+    assert.equal(m.edns?.udpSize, 1232);
+  });
+
   test('ECS family 0 with source prefix 0 (no address) is valid and echoed with scope 0 (RFC 7871 §7.1.2)', async () => {
     const ecs = { family: 0 as const, sourcePrefix: 0, scopePrefix: 0, address: new Uint8Array(0) };
     const m = await query(t.port, 'cdn.example.test', RRType.A, { edns: { ecs } });

@@ -67,7 +67,11 @@ export function parseQuery(packet: Buffer): ParseResult {
     kind: 'error', rcode, id, flags, questionEnd, reason, edns,
   });
 
-  if (qdcount !== 1) return fail(opcode === Opcode.QUERY ? 1 : 4, `QDCOUNT is ${qdcount}`);
+  if (qdcount !== 1) {
+    // With no question the OPT can still be read; it is answered (RFC 6891 §6.1.1), as Knot does.
+    const records = qdcount === 0 ? readRecords(packet, HEADER, ancount + nscount, arcount) : undefined;
+    return fail(opcode === Opcode.QUERY ? 1 : 4, `QDCOUNT is ${qdcount}`, HEADER, typeof records === 'object' ? records.edns : undefined);
+  }
 
   // QNAME: labels only; a compression pointer in the first name can point nowhere valid.
   let p = HEADER;
