@@ -92,6 +92,14 @@ for (const layout of ['geoip2', 'flat'] as const) {
       assert.equal(s.edns?.ecs?.scopePrefix, 0);
     });
 
+    test('ECS source prefix 0: answered for the sender, with scope 0 (as gdnsd: nothing was tailored to a client network)', async () => {
+      for (const [name, type] of [['cdn.example.test', RRType.A], ['director.example.test', RRType.TXT]] as const) {
+        const m = await query(t.port, name, type, { edns: { ecs: ecs([], 0) } });
+        assert.ok(m.answers.length > 0, name);
+        assert.deepEqual(m.edns?.ecs, { family: 1, sourcePrefix: 0, scopePrefix: 0, address: new Uint8Array(0) }, name);
+      }
+    });
+
     test('a CNAME into a service is followed to the geo answer', async () => {
       const m = await query(t.port, 'www.example.test', RRType.A, { edns: { ecs: ecs([8, 8, 8], 24) } });
       assert.equal(m.answers[0].type, RRType.CNAME);

@@ -87,7 +87,8 @@ export function appendOpt(out: Buffer, p: number, edns: Edns, payload: number, e
   const rdlen = edns.ecs ? clientSubnetOptionLength(edns.ecs) : 0;
   out.writeUInt16BE(rdlen, p + 9);
   let end = p + 11;
-  if (edns.ecs) end = writeClientSubnet(out, end, edns.ecs, scopePrefix);
+  // Source prefix 0: the answer is not tailored to any client network, so it holds for all (as gdnsd answers).
+  if (edns.ecs) end = writeClientSubnet(out, end, edns.ecs, edns.ecs.sourcePrefix === 0 ? 0 : scopePrefix);
   out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
   return end;
 }

@@ -80,17 +80,17 @@ export class Responder {
   respond(packet: Buffer, from: Transport): Buffer | undefined {
     const parsed = parseQuery(packet);
     if (parsed.kind === 'drop') return undefined;
-    if (parsed.kind === 'error') return headerOnly(packet, parsed.id, parsed.flags, parsed.rcode, parsed.questionEnd);
+    if (parsed.kind === 'error') return this.finish(headerOnly(packet, parsed.id, parsed.flags, parsed.rcode, parsed.questionEnd), parsed.edns, 0, 0);
     const q = parsed.query;
     const edns = q.edns;
     if (edns && edns.version > 0) {
       this.counters.badvers++;
-      return this.finish(headerOnly(packet, q.id, q.flags, 0, q.questionEnd), q, Rcode.BADVERS, 0);
+      return this.finish(headerOnly(packet, q.id, q.flags, 0, q.questionEnd), edns, Rcode.BADVERS, 0);
     }
-    if (q.qclass !== RRClass.IN && q.qclass !== RRClass.ANY) return this.finish(headerOnly(packet, q.id, q.flags, Rcode.REFUSED, q.questionEnd), q, 0, 0);
+    if (q.qclass !== RRClass.IN && q.qclass !== RRClass.ANY) return this.finish(headerOnly(packet, q.id, q.flags, Rcode.REFUSED, q.questionEnd), edns, 0, 0);
     if (isMetaType(q.qtype)) {
       const rcode = q.qtype === RRType.AXFR || q.qtype === RRType.IXFR ? Rcode.REFUSED : Rcode.FORMERR;
-      return this.finish(headerOnly(packet, q.id, q.flags, rcode, q.questionEnd), q, 0, 0);
+      return this.finish(headerOnly(packet, q.id, q.flags, rcode, q.questionEnd), edns, 0, 0);
     }
     const limit = from.tcp ? 65535 : edns ? Math.max(512, Math.min(edns.udpSize, this.maxUdpPayload)) : 512;
 
@@ -173,8 +173,7 @@ export class Responder {
     return out;
   }
 
-  private finish(header: Buffer, q: Query, extendedRcode: number, scopePrefix: number): Buffer {
-    const edns = q.edns;
+  private finish(header: Buffer, edns: Edns | undefined, extendedRcode: number, scopePrefix: number): Buffer {
     if (!edns) return header;
     const out = Buffer.allocUnsafe(header.length + optLength(edns));
     header.copy(out, 0);

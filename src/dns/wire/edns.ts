@@ -5,7 +5,8 @@ import { EdnsOption } from './constants.js';
  * bytes (ceil(sourcePrefix / 8)), as on the wire.
  */
 export interface ClientSubnet {
-  family: 1 | 2;
+  /** 0 only with source prefix 0 and no address: the client asks for no tailoring (RFC 7871 §7.1.2). */
+  family: 0 | 1 | 2;
   sourcePrefix: number;
   scopePrefix: number;
   address: Uint8Array;
@@ -49,8 +50,9 @@ function parseClientSubnet(buf: Uint8Array, p: number, len: number): ClientSubne
   const family = (buf[p] << 8) | buf[p + 1];
   const sourcePrefix = buf[p + 2];
   const scopePrefix = buf[p + 3];
-  if (family !== 1 && family !== 2) throw new EdnsFormatError(`Client Subnet family ${family} unknown`);
-  const maxBits = family === 1 ? 32 : 128;
+  if (family === 0 && (sourcePrefix !== 0 || len !== 4)) throw new EdnsFormatError('Client Subnet family 0 with an address');
+  if (family !== 0 && family !== 1 && family !== 2) throw new EdnsFormatError(`Client Subnet family ${family} unknown`);
+  const maxBits = family === 2 ? 128 : 32;
   if (sourcePrefix > maxBits) throw new EdnsFormatError('Client Subnet source prefix too long');
   if (scopePrefix !== 0) throw new EdnsFormatError('Client Subnet scope prefix must be 0 in a query');
   const addrLen = (sourcePrefix + 7) >> 3;

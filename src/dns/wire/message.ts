@@ -102,7 +102,7 @@ function parseResponseOptions(buf: Uint8Array, start: number, end: number, edns:
     const data = buf.subarray(p + 4, p + 4 + len);
     if (code === 8 && len >= 4) {
       edns.ecs = {
-        family: data[1] === 2 ? 2 : 1,
+        family: data[1] === 2 ? 2 : data[1] === 1 ? 1 : 0,
         sourcePrefix: data[2],
         scopePrefix: data[3],
         address: Uint8Array.from(data.subarray(4)),

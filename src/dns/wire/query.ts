@@ -32,8 +32,18 @@ export type ParseResult =
   | { kind: 'query'; query: Query }
   /** Not worth answering (too short for a header, or a response). */
   | { kind: 'drop' }
-  /** Answer with this rcode and no records; `questionEnd` > 12 when the question can be echoed. */
-  | { kind: 'error'; rcode: number; id: number; flags: number; questionEnd: number; reason: string };
+  | ParseError;
+
+/** Answer with this rcode and no records; `questionEnd` > 12 when the question can be echoed; `edns` when the OPT could be read. */
+export interface ParseError {
+  kind: 'error';
+  rcode: number;
+  id: number;
+  flags: number;
+  questionEnd: number;
+  reason: string;
+  edns?: Edns;
+}
 
 const HEADER = 12;
 export const QR = 0x8000;
@@ -53,11 +63,15 @@ export function parseQuery(packet: Buffer): ParseResult {
   const ancount = packet.readUInt16BE(6);
   const nscount = packet.readUInt16BE(8);
   const arcount = packet.readUInt16BE(10);
-  const fail = (rcode: number, reason: string, questionEnd = HEADER): ParseResult => ({
-    kind: 'error', rcode, id, flags, questionEnd, reason,
+  const fail = (rcode: number, reason: string, questionEnd = HEADER, edns?: Edns): ParseError => ({
+    kind: 'error', rcode, id, flags, questionEnd, reason, edns,
   });
 
-  if (qdcount !== 1) return fail(opcode === Opcode.QUERY ? 1 : 4, `QDCOUNT is ${qdcount}`);
+  if (qdcount !== 1) {
+    // With no question the OPT can still be read; it is answered (RFC 6891 §6.1.1), as Knot does.
+    const records = qdcount === 0 ? readRecords(packet, HEADER, ancount + nscount, arcount) : undefined;
+    return fail(opcode === Opcode.QUERY ? 1 : 4, `QDCOUNT is ${qdcount}`, HEADER, typeof records === 'object' ? records.edns : undefined);
+  }
 
   // QNAME: labels only; a compression pointer in the first name can point nowhere valid.
   let p = HEADER;
@@ -81,48 +95,17 @@ export function parseQuery(packet: Buffer): ParseResult {
   p += 4;
   const questionEnd = p;
 
-  if (opcode !== Opcode.QUERY) return fail(4, `opcode ${opcode} is not supported (only QUERY is)`, questionEnd);
+  if (opcode !== Opcode.QUERY) {
+    // RFC 6891 §6.1.1: the OPT of a query is answered with ours, NOTIMP included.
+    const records = readRecords(packet, p, ancount + nscount, arcount);
+    return fail(4, `opcode ${opcode} is not supported (only QUERY is)`, questionEnd, typeof records === 'string' ? undefined : records.edns);
+  }
   if (ancount !== 0 || nscount !== 0) return fail(1, 'query carries answer or authority records', questionEnd);
 
-  let edns: Edns | undefined;
-  for (let i = 0; i < arcount; i++) {
-    // owner name: for OPT it must be root; other records (e.g. TSIG) are skipped over.
-    const ownerStart = p;
-    for (;;) {
-      if (p >= len) return fail(1, 'additional record truncated', questionEnd);
-      const l = packet[p];
-      if (l === 0) { p += 1; break; }
-      if (l >= 0xc0) { p += 2; break; }
-      if (l > 63) return fail(1, 'bad label in additional record', questionEnd);
-      p += 1 + l;
-    }
-    if (p + 10 > len) return fail(1, 'additional record truncated', questionEnd);
-    const type = packet.readUInt16BE(p);
-    const cls = packet.readUInt16BE(p + 2);
-    const ttl = packet.readUInt32BE(p + 4);
-    const rdlen = packet.readUInt16BE(p + 8);
-    p += 10;
-    if (p + rdlen > len) return fail(1, 'additional record RDATA truncated', questionEnd);
-    if (type === RRType.OPT) {
-      if (edns) return fail(1, 'more than one OPT record', questionEnd);
-      if (packet[ownerStart] !== 0) return fail(1, 'OPT owner is not the root', questionEnd);
-      edns = {
-        udpSize: cls,
-        extendedRcode: ttl >>> 24,
-        version: (ttl >>> 16) & 0xff,
-        dnssecOk: (ttl & 0x8000) !== 0,
-        ecs: undefined,
-        options: [],
-      };
-      try {
-        parseOptions(packet, p, p + rdlen, edns);
-      } catch (e) {
-        if (e instanceof EdnsFormatError) return fail(1, e.message, questionEnd);
-        throw e;
-      }
-    }
-    p += rdlen;
-  }
+  const records = readRecords(packet, p, 0, arcount);
+  if (typeof records === 'string') return fail(1, records, questionEnd);
+  const edns = records.edns;
+  p = records.end;
   if (p !== len) return fail(1, 'trailing bytes after the last record', questionEnd);
 
   let cacheKey: string | undefined;
@@ -134,6 +117,53 @@ export function parseQuery(packet: Buffer): ParseResult {
     kind: 'query',
     query: { id, flags, opcode, qtype, qclass, questionEnd, qnameEnd, edns, cacheKey, packet },
   };
+}
+
+/**
+ * Walks `skip` records and then `additional` ones from `p`, reading the OPT among the
+ * latter; other records (e.g. TSIG) are stepped over. A string says what is malformed.
+ */
+function readRecords(packet: Buffer, p: number, skip: number, additional: number): { edns: Edns | undefined; end: number } | string {
+  const len = packet.length;
+  let edns: Edns | undefined;
+  for (let i = 0; i < skip + additional; i++) {
+    const ownerStart = p;
+    for (;;) {
+      if (p >= len) return 'record truncated';
+      const l = packet[p];
+      if (l === 0) { p += 1; break; }
+      if (l >= 0xc0) { p += 2; break; }
+      if (l > 63) return 'bad label in a record';
+      p += 1 + l;
+    }
+    if (p + 10 > len) return 'record truncated';
+    const type = packet.readUInt16BE(p);
+    const cls = packet.readUInt16BE(p + 2);
+    const ttl = packet.readUInt32BE(p + 4);
+    const rdlen = packet.readUInt16BE(p + 8);
+    p += 10;
+    if (p + rdlen > len) return 'record RDATA truncated';
+    if (type === RRType.OPT && i >= skip) {
+      if (edns) return 'more than one OPT record';
+      if (packet[ownerStart] !== 0) return 'OPT owner is not the root';
+      edns = {
+        udpSize: cls,
+        extendedRcode: ttl >>> 24,
+        version: (ttl >>> 16) & 0xff,
+        dnssecOk: (ttl & 0x8000) !== 0,
+        ecs: undefined,
+        options: [],
+      };
+      try {
+        parseOptions(packet, p, p + rdlen, edns);
+      } catch (e) {
+        if (e instanceof EdnsFormatError) return e.message;
+        throw e;
+      }
+    }
+    p += rdlen;
+  }
+  return { edns, end: p };
 }
 
 /** Builds the question's `Name` (lowercased) from the packet. */

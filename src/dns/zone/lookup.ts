@@ -1,5 +1,5 @@
 import { Rcode, RRType } from '../wire/constants.js';
-import type { Name } from '../wire/name.js';
+import { Name, NameError } from '../wire/name.js';
 import { readName } from '../wire/rdata.js';
 import type { RRset, Zone, ZoneNode } from './zone.js';
 
@@ -49,6 +49,8 @@ const MAX_CHAIN = 16;
 type Step<S> =
   | { kind: 'data'; rrsets: RRset[] }
   | { kind: 'cname'; rrset: RRset; target: Name }
+  /** RFC 6672: the DNAME above the name and the CNAME synthesized from it; no target when the new name is too long. */
+  | { kind: 'dname'; rrsets: RRset[]; target: Name | undefined }
   | { kind: 'service'; service: S; name: Name }
   | { kind: 'nodata' }
   | { kind: 'nxdomain' }
@@ -87,6 +89,17 @@ export function resolve<S>(
         if (!step.target.isSubdomainOf(zone.origin) || seen.has(step.target.key) || hop + 1 >= MAX_CHAIN) return res;
         name = step.target;
         continue;
+      case 'dname':
+        res.answer.push(...step.rrsets);
+        seen.add(name.key);
+        // RFC 6672 §2.2: a substituted name longer than 255 bytes is YXDOMAIN.
+        if (!step.target) {
+          res.rcode = Rcode.YXDOMAIN;
+          return res;
+        }
+        if (qtype === RRType.CNAME || !step.target.isSubdomainOf(zone.origin) || seen.has(step.target.key) || hop + 1 >= MAX_CHAIN) return res;
+        name = step.target;
+        continue;
       case 'service':
         res.geo = { service: step.service, name: step.name };
         return res;
@@ -99,8 +112,8 @@ export function resolve<S>(
         res.authority.push(negativeSoa(zone));
         return res;
       case 'referral':
-        if (res.answer.length > 0) return res; // a CNAME into a delegation: the resolver follows it
-        res.aa = false;
+        // After a CNAME the answer stays authoritative and the referral goes in authority (RFC 1034 §4.3.2 step 3b).
+        if (res.answer.length === 0) res.aa = false;
         addReferral(zone, step.node, res);
         return res;
       default: {
@@ -116,6 +129,8 @@ function lookupInZone<S>(zone: Zone, name: Name, qtype: number, services: (k: st
   let encloser = zone.nodes.get(zone.origin.key)!;
   let d = 1;
   for (; d <= depth; d++) {
+    const dname = encloser.rrsets.get(RRType.DNAME);
+    if (dname) return substitute(dname, name, depth - d + 1);
     const node = zone.nodes.get(name.suffixKeys[depth - d]);
     if (!node) break;
     encloser = node;
@@ -142,7 +157,8 @@ function nodeAnswer<S>(
   }
   const rename = (r: RRset): RRset => (synthesized ? { ...r, name: owner } : r);
   const cname = node.rrsets.get(RRType.CNAME);
-  if (cname && qtype !== RRType.CNAME) {
+  // ANY matches the CNAME itself, which is not followed (RFC 1034 §4.3.2 step 3a).
+  if (cname && qtype !== RRType.CNAME && qtype !== RRType.ANY) {
     const target = cname.data[0];
     if (target.kind === 'name') return { kind: 'cname', rrset: rename(cname), target: target.name };
   }
@@ -154,6 +170,22 @@ function nodeAnswer<S>(
   }
   const rrset = node.rrsets.get(qtype);
   return rrset ? { kind: 'data', rrsets: [rename(rrset)] } : { kind: 'nodata' };
+}
+
+/** The DNAME and the CNAME it synthesizes for `name`, whose leftmost `keep` labels stay (RFC 6672 §2.2, §3.1). */
+function substitute<S>(dname: RRset, name: Name, keep: number): Step<S> {
+  const data = dname.data[0];
+  if (data.kind !== 'raw') throw new Error('DNAME RDATA is kept as wire bytes');
+  const target = readName(data.bytes, 0).name;
+  let newName: Name | undefined;
+  try {
+    newName = Name.fromLabels([...name.labels.slice(0, keep), ...target.labels]);
+  } catch (e) {
+    if (!(e instanceof NameError)) throw e;
+    return { kind: 'dname', rrsets: [dname], target: undefined };
+  }
+  const cname: RRset = { name, type: RRType.CNAME, ttl: dname.ttl, data: [{ kind: 'name', name: newName }] };
+  return { kind: 'dname', rrsets: [dname, cname], target: newName };
 }
 
 function negativeSoa(zone: Zone): RRset {

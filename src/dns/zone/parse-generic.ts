@@ -46,6 +46,9 @@ function decodeStructured(type: number, b: Uint8Array): RData | undefined {
     }
     case ZoneType.SOA:
       return decodeSoa(b);
+    case ZoneType.DNAME:
+      expectEnd(b, readUncompressedName(b, 0).next);
+      return undefined;
     default:
       return undefined;
   }

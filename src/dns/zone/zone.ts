@@ -81,6 +81,7 @@ export function buildZone(parsed: ParsedZone, source: string): Zone {
   for (const node of nodes.values()) {
     if (node !== apex && node.rrsets.has(RRType.NS)) node.delegation = true;
   }
+  checkBelowDname(parsed.records, nodes, origin, fail);
   if (errors.length > 0) throw new GeocdnErrors(errors);
 
   const soaData = soa!.data[0];
@@ -101,6 +102,21 @@ export function nodeFor(nodes: Map<string, ZoneNode>, name: Name, origin: Name):
     nodes.set(ancestor.key, { name: ancestor, rrsets: new Map(), delegation: false });
   }
   return node;
+}
+
+/** RFC 6672 §2.4: no data below a DNAME (Knot refuses such a zone too). */
+function checkBelowDname(records: ZoneRecord[], nodes: Map<string, ZoneNode>, origin: Name, fail: (msg: string, r?: ZoneRecord) => void): void {
+  const owners = new Set<string>();
+  for (const node of nodes.values()) if (node.rrsets.has(RRType.DNAME)) owners.add(node.name.key);
+  if (owners.size === 0) return;
+  for (const r of records) {
+    for (let i = 1; i < r.name.labels.length - origin.labels.length + 1; i++) {
+      if (owners.has(r.name.suffixKeys[i])) {
+        fail(`${r.name} is below the DNAME at ${r.name.suffixKeys[i]}. (RFC 6672 §2.4)`, r);
+        break;
+      }
+    }
+  }
 }
 
 function dedupe(records: ZoneRecord[]): RData[] {
