@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Rcode, RRType } from '../src/dns/wire/constants.js';
+import { Rcode, RRClass, RRType } from '../src/dns/wire/constants.js';
 import { decodeMessage, encodeQuery, type Message } from '../src/dns/wire/message.js';
 import { rdataToText } from '../src/dns/wire/rdata.js';
 import { exampleConfig, exampleZone } from './fixtures/test-zone.js';
@@ -120,5 +120,60 @@ describe('DNAME with dig', { skip: hasDig() ? false : NO_DIG }, () => {
     assert.match(out, /status: NOTIMP/);
     assert.match(out, /OPT PSEUDOSECTION/);
     assert.doesNotMatch(out, /retry with '\+noedns'/);
+  });
+});
+
+describe('who answered: CH TXT id.server / version.bind and NSID (RFC 4892, RFC 5001)', () => {
+  let t: TestNameserver;
+  let hidden: TestNameserver;
+  before(async () => {
+    t = await startNameserver({ 'example.test.zone': zone }, exampleConfig.replace('dns:\n', 'dns:\n  identity: ns1.fra.example.test\n'));
+    hidden = await startNameserver({ 'example.test.zone': zone }, exampleConfig.replace('dns:\n', 'dns:\n  identity: false\n  version: false\n'));
+  });
+  after(async () => {
+    await t.stop();
+    await hidden.stop();
+  });
+
+  const txt = (m: Message) => m.answers.map((r) => rdataToText(r.type, r.data));
+
+  test('id.server and hostname.bind name the server; version.server and version.bind its version; other CH names are REFUSED', async () => {
+    for (const name of ['id.server', 'HOSTNAME.bind']) {
+      const m = await query(t.port, name, RRType.TXT, { qclass: RRClass.CH });
+      assert.equal(m.rcode, Rcode.NOERROR, name);
+      assert.equal(m.aa, true);
+      assert.deepEqual(txt(m), ['"ns1.fra.example.test"'], name);
+      assert.equal(m.answers[0]!.ttl, 0);
+    }
+    for (const name of ['version.server', 'version.bind']) {
+      assert.match(txt(await query(t.port, name, RRType.TXT, { qclass: RRClass.CH }))[0] ?? '', /^"geocdn \d+\.\d+\.\d+/, name);
+    }
+    const nodata = await query(t.port, 'id.server', RRType.A, { qclass: RRClass.CH });
+    assert.equal(nodata.rcode, Rcode.NOERROR);
+    assert.equal(nodata.answers.length, 0);
+    assert.equal((await query(t.port, 'authors.bind', RRType.TXT, { qclass: RRClass.CH })).rcode, Rcode.REFUSED);
+  });
+
+  test('NSID is sent to a query that asks for it, and only then', async () => {
+    const plain = encodeQuery('www.example.test', RRType.A, { edns: true });
+    const asking = Buffer.concat([plain, Buffer.from([0, 3, 0, 0])]);
+    asking.writeUInt16BE(4, plain.length - 2); // the OPT's RDLENGTH: one empty NSID option
+    const answered = decodeMessage((await udpExchange(t.port, asking))!);
+    assert.equal(answered.rcode, Rcode.NOERROR);
+    assert.ok(answered.answers.length > 0);
+    const nsid = answered.edns?.options.find((o) => o.code === 3);
+    assert.equal(Buffer.from(nsid?.data ?? []).toString(), 'ns1.fra.example.test');
+    const unasked = decodeMessage((await udpExchange(t.port, plain))!);
+    assert.equal(unasked.edns?.options.length, 0);
+  });
+
+  test('identity: false and version: false tell nothing (REFUSED, no NSID)', async () => {
+    assert.equal((await query(hidden.port, 'id.server', RRType.TXT, { qclass: RRClass.CH })).rcode, Rcode.REFUSED);
+    assert.equal((await query(hidden.port, 'version.bind', RRType.TXT, { qclass: RRClass.CH })).rcode, Rcode.REFUSED);
+  });
+
+  test('dig CH TXT id.server and dig +nsid show the identity', { skip: hasDig() ? false : NO_DIG }, async () => {
+    assert.equal((await dig(t.port, ['id.server', 'CH', 'TXT', '+short'])).trim(), '"ns1.fra.example.test"');
+    assert.match(await dig(t.port, ['www.example.test', '+nsid']), /; NSID: .*\("ns1\.fra\.example\.test"\)/);
   });
 });

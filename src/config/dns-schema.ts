@@ -23,6 +23,10 @@ export const dnsSectionSchema = z
     max_udp_payload: z.number().int().min(512).max(4096).default(1232),
     /** Reload when a config or zone file changes (SIGHUP always reloads). */
     watch: z.boolean().default(true),
+    /** Answered to CH TXT id.server / hostname.bind and in NSID (RFC 4892, 5001); default: the host name; false: not told. */
+    identity: z.union([z.string().min(1).max(255), z.literal(false)]).optional(),
+    /** Answered to CH TXT version.server / version.bind; default: "geocdn <version>"; false: not told. */
+    version: z.union([z.string().min(1).max(255), z.literal(false)]).optional(),
   })
   .strict();
 

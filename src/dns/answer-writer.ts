@@ -1,4 +1,4 @@
-import { RRClass, RRType } from './wire/constants.js';
+import { EdnsOption, RRClass, RRType } from './wire/constants.js';
 import type { Edns } from './wire/edns.js';
 import { clientSubnetOptionLength, writeClientSubnet } from './wire/edns.js';
 import type { Name } from './wire/name.js';
@@ -68,15 +68,15 @@ function writeRRset(w: MessageWriter, rrset: RRset): void {
 }
 
 /** Size of the OPT record we add for this query's EDNS (RFC 6891 §6.1.2). */
-export function optLength(edns: Edns): number {
-  return 11 + (edns.ecs ? clientSubnetOptionLength(edns.ecs) : 0);
+export function optLength(edns: Edns, nsid?: Buffer): number {
+  return 11 + (edns.ecs ? clientSubnetOptionLength(edns.ecs) : 0) + (nsid ? 4 + nsid.length : 0);
 }
 
 /**
  * Appends our OPT record to a finished message in `out` at `p` and bumps ARCOUNT.
  * Extended rcode bits go in the OPT TTL (RFC 6891 §6.1.3); DO is echoed (RFC 3225).
  */
-export function appendOpt(out: Buffer, p: number, edns: Edns, payload: number, extendedRcode: number, scopePrefix: number): number {
+export function appendOpt(out: Buffer, p: number, edns: Edns, payload: number, extendedRcode: number, scopePrefix: number, nsid?: Buffer): number {
   out[p] = 0;
   out.writeUInt16BE(RRType.OPT, p + 1);
   out.writeUInt16BE(payload, p + 3);
@@ -84,11 +84,16 @@ export function appendOpt(out: Buffer, p: number, edns: Edns, payload: number, e
   out[p + 6] = 0; // version 0
   out[p + 7] = edns.dnssecOk ? 0x80 : 0;
   out[p + 8] = 0;
-  const rdlen = edns.ecs ? clientSubnetOptionLength(edns.ecs) : 0;
+  const rdlen = (edns.ecs ? clientSubnetOptionLength(edns.ecs) : 0) + (nsid ? 4 + nsid.length : 0);
   out.writeUInt16BE(rdlen, p + 9);
   let end = p + 11;
   // Source prefix 0: the answer is not tailored to any client network, so it holds for all (as gdnsd answers).
   if (edns.ecs) end = writeClientSubnet(out, end, edns.ecs, edns.ecs.sourcePrefix === 0 ? 0 : scopePrefix);
+  if (nsid) {
+    out.writeUInt16BE(EdnsOption.NSID, end);
+    out.writeUInt16BE(nsid.length, end + 2);
+    end += 4 + nsid.copy(out, end + 4);
+  }
   out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
   return end;
 }

@@ -5,6 +5,9 @@ import type { Logger } from '../core/log.js';
 import { logSlowLoad } from '../core/progress.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { Responder, type DnsSnapshot } from './responder.js';
+import type { ServerIdentity } from './chaos.js';
+import type { DnsSection } from '../config/dns-schema.js';
+import { version as geocdnVersion } from '../core/version.js';
 import { DnsServer } from './server.js';
 import { buildDnsSnapshot } from './snapshot.js';
 import type { AdminServer } from '../admin/server.js';
@@ -68,7 +71,7 @@ export class Nameserver {
     logSlowLoad(logger, 'loading the config, zones and GeoIP databases', performance.now() - started, snapshotFiles(loaded.path, snapshot));
     // Probes start with the config, not on the first query.
     health.configure(monitoredPops(snapshot.routing), monitorSettings(loaded.config));
-    const responder = new Responder(snapshot, { maxUdpPayload: loaded.config.dns.max_udp_payload });
+    const responder = new Responder(snapshot, { maxUdpPayload: loaded.config.dns.max_udp_payload, identity: serverIdentity(loaded.config.dns) });
     const server = new DnsServer(responder, {
       listen: listen ?? loaded.config.dns.listen,
       tcpIdleTimeoutMs: loaded.config.dns.tcp_idle_timeout_ms,
@@ -181,4 +184,12 @@ export class Nameserver {
 function snapshotFiles(configPath: string, snapshot: DnsSnapshot): string[] {
   const sources = snapshot.routing?.sources;
   return [configPath, ...snapshot.zones.zones.map((z) => z.source), ...(sources?.city ?? []), ...(sources?.asn ?? [])];
+}
+
+/** What the nameserver tells of itself (CH TXT, NSID): the configured values, or the host name and geocdn's version. */
+function serverIdentity(dns: DnsSection): ServerIdentity {
+  return {
+    id: dns.identity === false ? undefined : (dns.identity ?? hostname()),
+    version: dns.version === false ? undefined : (dns.version ?? `geocdn ${geocdnVersion}`),
+  };
 }

@@ -1,8 +1,9 @@
 import { type ClientAddress, clientFromText, unmapIpv4 } from '../geo/address.js';
 import type { GeoRouting } from '../routing/types.js';
 import { type AnswerSections, appendOpt, optLength, writeAnswer } from './answer-writer.js';
+import { chaosAnswer, type ServerIdentity } from './chaos.js';
 import { type GeoLabel, QueryCounters } from './counters.js';
-import { Rcode, RRClass, RRType } from './wire/constants.js';
+import { EdnsOption, Rcode, RRClass, RRType } from './wire/constants.js';
 import type { Edns } from './wire/edns.js';
 import { clientSubnetAddress } from './wire/edns.js';
 import type { Name } from './wire/name.js';
@@ -58,12 +59,17 @@ export class Responder {
   private cache = new Map<string, CacheEntry>();
   private readonly writer = new MessageWriter();
   private readonly maxUdpPayload: number;
+  private readonly identity: ServerIdentity;
+  /** The NSID option's payload (RFC 5001), sent to queries that ask for it. */
+  private readonly nsid: Buffer | undefined;
   /** Answers per RCODE and per geo service and POP; the server counts every answer, the responder names the geo ones. */
   readonly counters = new QueryCounters();
 
-  constructor(snapshot: DnsSnapshot, options: { maxUdpPayload: number }) {
+  constructor(snapshot: DnsSnapshot, options: { maxUdpPayload: number; identity?: ServerIdentity }) {
     this.snapshot = snapshot;
     this.maxUdpPayload = options.maxUdpPayload;
+    this.identity = options.identity ?? { id: undefined, version: undefined };
+    this.nsid = this.identity.id === undefined ? undefined : Buffer.from(this.identity.id, 'utf8').subarray(0, 512);
   }
 
   /** Swaps in a new snapshot; the next query reads it, the running one finishes on the old. */
@@ -87,6 +93,7 @@ export class Responder {
       this.counters.badvers++;
       return this.finish(headerOnly(packet, q.id, q.flags, 0, q.questionEnd), edns, Rcode.BADVERS, 0);
     }
+    if (q.qclass === RRClass.CH) return this.chaos(q);
     if (q.qclass !== RRClass.IN && q.qclass !== RRClass.ANY) return this.finish(headerOnly(packet, q.id, q.flags, Rcode.REFUSED, q.questionEnd), edns, 0, 0);
     if (isMetaType(q.qtype)) {
       const rcode = q.qtype === RRType.AXFR || q.qtype === RRType.IXFR ? Rcode.REFUSED : Rcode.FORMERR;
@@ -117,6 +124,17 @@ export class Responder {
     const bytes = this.writer.finish();
     if (key !== undefined) this.remember(key, { kind: 'static', bytes });
     return this.emit(bytes, q, limit, 0, () => res);
+  }
+
+  /** id.server, version.bind and their kin (RFC 4892): who answered, for operators of several nameservers. */
+  private chaos(q: Query): Buffer {
+    const { header, answer } = chaosAnswer(q, queryName(q).key, this.identity);
+    const head = headerOnly(q.packet, q.id, q.flags, 0, q.questionEnd);
+    head.writeUInt16BE(header, 2);
+    if (!answer) return this.finish(head, q.edns, 0, 0);
+    const message = Buffer.concat([head, answer]);
+    message.writeUInt16BE(1, 6);
+    return this.finish(message, q.edns, 0, 0);
   }
 
   private geoAnswer(entry: Extract<CacheEntry, { kind: 'geo' }>, q: Query, from: Transport, limit: number): Buffer {
@@ -158,7 +176,8 @@ export class Responder {
    */
   private emit(template: Buffer, q: Query, limit: number, scopePrefix: number, sections: (() => AnswerSections) | undefined): Buffer {
     const edns = q.edns;
-    const optLen = edns ? optLength(edns) : 0;
+    const nsid = this.nsidFor(edns);
+    const optLen = edns ? optLength(edns, nsid) : 0;
     if (template.length + optLen > limit) {
       const s = sections ? sections() : resolveAgain(this.snapshot, q);
       writeAnswer(this.writer, q, queryName(q), s, limit - optLen);
@@ -169,17 +188,24 @@ export class Responder {
     out.writeUInt16BE(q.id, 0);
     out.writeUInt16BE((template.readUInt16BE(2) & ~(RD | CD)) | (q.flags & (RD | CD)), 2);
     q.packet.copy(out, 12, 12, q.qnameEnd);
-    if (edns) appendOpt(out, template.length, edns, this.maxUdpPayload, 0, scopePrefix);
+    if (edns) appendOpt(out, template.length, edns, this.maxUdpPayload, 0, scopePrefix, nsid);
     return out;
   }
 
   private finish(header: Buffer, edns: Edns | undefined, extendedRcode: number, scopePrefix: number): Buffer {
     if (!edns) return header;
-    const out = Buffer.allocUnsafe(header.length + optLength(edns));
+    const nsid = this.nsidFor(edns);
+    const out = Buffer.allocUnsafe(header.length + optLength(edns, nsid));
     header.copy(out, 0);
-    appendOpt(out, header.length, edns, this.maxUdpPayload, extendedRcode >> 4, scopePrefix);
+    appendOpt(out, header.length, edns, this.maxUdpPayload, extendedRcode >> 4, scopePrefix, nsid);
     if (extendedRcode) out.writeUInt16BE((out.readUInt16BE(2) & ~0xf) | (extendedRcode & 0xf), 2);
     return out;
+  }
+
+  /** RFC 5001 §2.1: NSID only to a query whose OPT asks for it (an empty NSID option). */
+  private nsidFor(edns: Edns | undefined): Buffer | undefined {
+    if (!this.nsid || !edns || edns.options.length === 0) return undefined;
+    return edns.options.some((o) => o.code === EdnsOption.NSID) ? this.nsid : undefined;
   }
 
   private remember(key: string, entry: CacheEntry): void {

@@ -42,7 +42,7 @@ export const Rcode = {
   BADVERS: 16,
 } as const;
 
-export const EdnsOption = { ECS: 8, COOKIE: 10 } as const;
+export const EdnsOption = { NSID: 3, ECS: 8, COOKIE: 10 } as const;
 
 const typeNames = new Map<number, string>(Object.entries(RRType).map(([k, v]) => [v, k]));
 const typeByName = new Map<string, number>(Object.entries(RRType).map(([k, v]) => [k, v]));
