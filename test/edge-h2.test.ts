@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { selfSignedCertificate, writePemPair } from '../src/demo/certificate.js';
+import { type TestEdge, type TestOrigin, startEdge, startOrigin } from './helpers/edge-harness.js';
+import { h2get, h2session, tlsPort } from './helpers/tls.js';
+import { tempDir } from './helpers/tmp.js';
+
+describe('HTTP/2: what an origin sends that HTTP/1.1 passes on', () => {
+  let origin: TestOrigin;
+  let edge: TestEdge;
+  let port: number;
+
+  before(async () => {
+    origin = await startOrigin();
+    const pems = writePemPair(await selfSignedCertificate(['www.example.test']), tempDir('geocdn-h2-'));
+    edge = await startEdge({ origin, edge: { tls: { listen: '127.0.0.1:0', watch: false, certificates: [{ cert: pems.cert, key: pems.key }] } } });
+    port = tlsPort(edge);
+  });
+  after(async () => {
+    await edge?.close();
+    await origin?.close();
+  });
+
+  test('two lines of a field node sends once (Date, X-Content-Type-Options, Content-Type): the first, stored or not', async () => {
+    for (const cc of ['max-age=60', 'no-store']) {
+      const path = `/twice-${cc}`;
+      origin.route(path, (_req, res) => {
+        res.setHeader('x-content-type-options', ['nosniff', 'nosniff']);
+        res.setHeader('content-type', ['text/plain', 'text/html']);
+        res.setHeader('date', [new Date().toUTCString(), 'Thu, 01 Jan 1970 00:00:00 GMT']);
+        res.setHeader('cache-control', cc);
+        res.end('twice');
+      });
+      const s = await h2session(port);
+      try {
+        for (const status of cc === 'no-store' ? ['MISS'] : ['MISS', 'HIT']) {
+          const r = await h2get(s, path);
+          assert.equal(r.status, 200, `${cc} ${status}`);
+          assert.equal(r.headers['x-cache-status'], status);
+          assert.equal(r.headers['x-content-type-options'], 'nosniff');
+          assert.equal(r.headers['content-type'], 'text/plain');
+          assert.notEqual(r.headers['date'], 'Thu, 01 Jan 1970 00:00:00 GMT');
+          assert.equal(r.body.toString(), 'twice');
+        }
+      } finally {
+        s.close();
+      }
+    }
+  });
+
+  test('HTTP2-Settings from the origin is connection-specific: dropped, never a failed response', async () => {
+    origin.route('/h2-settings', (_req, res) => {
+      res.setHeader('http2-settings', 'AAMAAABkAAQAAP__');
+      res.setHeader('cache-control', 'max-age=60');
+      res.end('settings');
+    });
+    const s = await h2session(port);
+    try {
+      const r = await h2get(s, '/h2-settings');
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['http2-settings'], undefined);
+      assert.equal(r.body.toString(), 'settings');
+      assert.equal((await h2get(s, '/h2-settings')).headers['x-cache-status'], 'HIT');
+    } finally {
+      s.close();
+    }
+  });
+});
