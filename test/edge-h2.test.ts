@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { selfSignedCertificate, writePemPair } from '../src/demo/certificate.js';
 import { type TestEdge, type TestOrigin, startEdge, startOrigin } from './helpers/edge-harness.js';
-import { h2get, h2session, tlsPort } from './helpers/tls.js';
+import { h2get, h2session, tlsHttp1, tlsPort } from './helpers/tls.js';
 import { tempDir } from './helpers/tmp.js';
 
 describe('HTTP/2: what an origin sends that HTTP/1.1 passes on', () => {
@@ -64,5 +64,48 @@ describe('HTTP/2: what an origin sends that HTTP/1.1 passes on', () => {
     } finally {
       s.close();
     }
+  });
+});
+
+describe('HTTP/1.1 on the TLS port: the limits of the plain port', () => {
+  let origin: TestOrigin;
+  let edge: TestEdge;
+  let port: number;
+
+  before(async () => {
+    origin = await startOrigin();
+    origin.route('/limits', (_req, res) => {
+      res.setHeader('cache-control', 'max-age=60');
+      res.end('limits');
+    });
+    const pems = writePemPair(await selfSignedCertificate(['www.example.test']), tempDir('geocdn-h2-'));
+    const tls = { listen: '127.0.0.1:0', watch: false, certificates: [{ cert: pems.cert, key: pems.key }] };
+    edge = await startEdge({ origin, edge: { max_header_size: 64 * 1024, client_header_timeout_ms: 1000, tls } });
+    port = tlsPort(edge);
+  });
+  after(async () => {
+    await edge?.close();
+    await origin?.close();
+  });
+
+  test('edge.max_header_size bounds the head (node alone stops at 16 KiB)', async () => {
+    // the health path: answered by the edge, whose limit is under test, not by the origin's node server
+    const under = await tlsHttp1(port, `GET /.well-known/geocdn/health HTTP/1.1\r\nhost: www.example.test\r\nx-big: ${'a'.repeat(20_000)}\r\nconnection: close\r\n\r\n`);
+    assert.match(under.text, /^HTTP\/1\.1 200 /);
+    const over = await tlsHttp1(port, `GET /.well-known/geocdn/health HTTP/1.1\r\nhost: www.example.test\r\nx-big: ${'a'.repeat(70_000)}\r\nconnection: close\r\n\r\n`);
+    assert.match(over.text, /^HTTP\/1\.1 431 /);
+  });
+
+  test('no field is dropped: an Authorization after 2000 others keeps the request out of the cache', async () => {
+    const many = Array.from({ length: 2100 }, (_, i) => `x-f${i}: v\r\n`).join('');
+    const r = await tlsHttp1(port, `GET /limits HTTP/1.1\r\nhost: www.example.test\r\n${many}authorization: Bearer secret\r\nconnection: close\r\n\r\n`);
+    assert.match(r.text, /^HTTP\/1\.1 200 /);
+    assert.match(r.text, /\r\nx-cache-status: BYPASS\r\n/);
+  });
+
+  test('a client silent for edge.client_header_timeout_ms gets 408', async () => {
+    const r = await tlsHttp1(port, '');
+    assert.match(r.text, /^HTTP\/1\.1 408 /);
+    assert.ok(r.ms < 5000, `closed after ${r.ms} ms`);
   });
 });

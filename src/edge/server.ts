@@ -171,6 +171,9 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
     if (tls.http2) {
       // One handler for both: the HTTP/2 compatibility API gives it request/response objects of the same shape.
       const h2 = createSecureServer({ ...secure, allowHTTP1: true, settings: { maxHeaderListSize: edge.max_header_size } });
+      // http/1.1 by ALPN goes to node's HTTP/1 parser with node's defaults (16 KiB heads, 60 s, the fields after
+      // the 2000th dropped) unless the server carries the limits of the plain port.
+      Object.assign(h2, { ...httpOptions, maxHeadersCount: 0, connectionsCheckingInterval: Math.min(30_000, httpOptions.headersTimeout / 2) });
       h2.on('request', handler as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void);
       // An idle session (no stream for this long) is closed, as keepAliveTimeout does for HTTP/1.1.
       h2.setTimeout(120_000);
