@@ -109,3 +109,72 @@ describe('HTTP/1.1 on the TLS port: the limits of the plain port', () => {
     assert.ok(r.ms < 5000, `closed after ${r.ms} ms`);
   });
 });
+
+describe('HTTP/2: requests', () => {
+  let origin: TestOrigin;
+  let edge: TestEdge;
+  let port: number;
+
+  before(async () => {
+    origin = await startOrigin();
+    origin.route('/req', (req, res) => {
+      res.setHeader('cache-control', 'max-age=60');
+      res.end(`fields=${req.rawHeaders.length / 2}`);
+    });
+    const pems = writePemPair(await selfSignedCertificate(['www.example.test']), tempDir('geocdn-h2-'));
+    edge = await startEdge({
+      origin,
+      sites: { 'www.example.test': { origin: origin.url }, 'other.example.test': { origin: origin.url } },
+      edge: { tls: { listen: '127.0.0.1:0', watch: false, certificates: [{ cert: pems.cert, key: pems.key }] } },
+    });
+    port = tlsPort(edge);
+  });
+  after(async () => {
+    await edge?.close();
+    await origin?.close();
+  });
+
+  test('a Host naming another site than :authority is malformed: 400, nothing looked up (RFC 9113 §8.3.1)', async () => {
+    const s = await h2session(port);
+    try {
+      const other = await h2get(s, '/req', { host: 'other.example.test' });
+      assert.equal(other.status, 400);
+      assert.equal(other.headers['x-cache-status'], undefined);
+      assert.equal((await h2get(s, '/req', { ':authority': 'other.example.test', host: 'www.example.test' })).status, 400);
+      assert.equal((await h2get(s, '/req', { host: 'WWW.example.test:443' })).status, 200, 'the same authority, written otherwise');
+    } finally {
+      s.close();
+    }
+    assert.equal(origin.requests.filter((r) => r.headers.host === 'other.example.test').length, 0);
+  });
+
+  test('300 fields within max_header_size are served, as on HTTP/1.1 (node alone resets the stream after 128)', async () => {
+    const fields: Record<string, string> = {};
+    for (let i = 0; i < 300; i++) fields[`x-f${i}`] = 'v';
+    const s = await h2session(port);
+    try {
+      const r = await h2get(s, '/req?many', fields);
+      assert.equal(r.status, 200);
+      assert.match(r.body.toString(), /^fields=3\d\d$/);
+    } finally {
+      s.close();
+    }
+  });
+
+  test('CONNECT gets 405 with Allow and Via, as on HTTP/1.1', async () => {
+    const s = await h2session(port);
+    try {
+      const head = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        const req = s.request({ ':method': 'CONNECT', ':authority': 'www.example.test:443' });
+        req.on('response', resolve);
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(head[':status'], 405);
+      assert.equal(head['allow'], 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS');
+      assert.equal(head['via'], '1.1 geocdn');
+    } finally {
+      s.close();
+    }
+  });
+});
