@@ -70,7 +70,12 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
 
   function fail(rq: PassRequest, e: unknown): void {
     ctx.log.error({ err: (e as Error).message, stack: (e as Error).stack }, 'request failed');
-    writeError(rq.res, 502, 'Bad Gateway', ctx.id);
+    try {
+      writeError(rq.res, 502, 'Bad Gateway', ctx.id);
+    } catch {
+      // The head that failed is still set on an HTTP/2 response and fails again: thrown here, from a promise's catch, it would end the process.
+      rq.res.destroy();
+    }
   }
 
   function missOutcome(reason: MissReason, collapsed: boolean, stored: true | NotStoredReason): CacheOutcome {

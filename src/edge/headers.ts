@@ -15,6 +15,8 @@ const HOP_BY_HOP = new Set([
   'trailer',
   'transfer-encoding',
   'upgrade',
+  // connection-specific (RFC 7540 §3.2.1); node's HTTP/2 layer throws on it
+  'http2-settings',
   'proxy-authenticate',
   'proxy-authentication-info',
   'proxy-authorization',
@@ -125,6 +127,54 @@ export function flatHeaders(list: HeaderList, extra: readonly string[]): string[
   for (const [n, v] of list) out.push(n, v);
   for (const x of extra) out.push(x);
   return out;
+}
+
+/** Connection-specific fields (RFC 9113 §8.2.2): never in an HTTP/2 message. */
+const HTTP2_FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'te']);
+
+/** Response fields node's HTTP/2 layer sends once at most: a second line of one throws instead of being sent. */
+const HTTP2_SINGLE_VALUE = new Set([
+  'access-control-allow-credentials',
+  'access-control-max-age',
+  'age',
+  'content-encoding',
+  'content-language',
+  'content-length',
+  'content-location',
+  'content-md5',
+  'content-range',
+  'content-type',
+  'date',
+  'etag',
+  'expires',
+  'last-modified',
+  'location',
+  'retry-after',
+  'tk',
+  'x-content-type-options',
+]);
+
+/**
+ * The fields as an HTTP/2 response can carry them: no connection-specific field, and of a
+ * field node takes once only the first line (as node's own HTTP/2 client reads such a field).
+ * An origin may send two `Date` or `X-Content-Type-Options` lines, and HTTP/1.1 passes them on.
+ */
+export function http2Fields(list: HeaderList): HeaderList {
+  let seen: Set<string> | undefined;
+  let out: [string, string][] | undefined;
+  for (let i = 0; i < list.length; i++) {
+    const name = list[i]![0];
+    let drop = HTTP2_FORBIDDEN.has(name);
+    if (!drop && HTTP2_SINGLE_VALUE.has(name)) {
+      seen ??= new Set();
+      drop = seen.has(name);
+      seen.add(name);
+    }
+    // Copied only from the first field dropped: the common response goes through untouched.
+    if (drop) out ??= list.slice(0, i) as [string, string][];
+    else out?.push(list[i] as [string, string]);
+  }
+  return out ?? list;
 }
 
 /** RFC 9110 §15.4.5: the fields a 304 carries from the selected representation. */

@@ -10,6 +10,11 @@ function hostLines(raw: readonly string[]): number {
   return n;
 }
 
+/** host[:port] compared as RFC 3986 §6.2.3 does for https: case-insensitive, the default port left out. */
+function authorityOf(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value.toLowerCase().replace(/:443$/, '') : undefined;
+}
+
 /**
  * A request node's HTTP/1.1 parser accepted that the edge must still refuse before
  * anything is looked up or forwarded: status and message; the connection is then
@@ -22,6 +27,9 @@ export function framingRefusal(req: IncomingMessage): readonly [number, string] 
     if (req.httpVersionMajor !== 1) return [505, 'HTTP Version Not Supported'];
     // RFC 9112 §3.2: more than one Host line is a 400, whichever one node kept.
     if (hostLines(req.rawHeaders) > 1) return [400, 'Bad Request: more than one Host'];
+  } else if (req.headers.host !== undefined && req.headers[':authority'] !== undefined && authorityOf(req.headers.host) !== authorityOf(req.headers[':authority'])) {
+    // RFC 9113 §8.3.1: a Host naming another entity than :authority makes the request malformed (nginx: 400).
+    return [400, 'Bad Request: Host differs from :authority'];
   }
   const te = req.headers['transfer-encoding'];
   if (te === undefined) return undefined;

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream';
 import { type CacheOutcome, cacheStatusValue } from './cache/decision.js';
 import { currentAge } from './cache/freshness.js';
 import type { OpenedBody, StoredObject } from './cache/store.js';
-import { type HeaderList, flatHeaders, headerLines, notModifiedHeaders, statusLine } from './headers.js';
+import { type HeaderList, flatHeaders, headerLines, http2Fields, notModifiedHeaders, statusLine } from './headers.js';
 
 /** The parts of node's ServerResponse the fast path sets directly (node 20–24 internals). */
 interface RawResponse {
@@ -105,13 +105,18 @@ function writeStoredFields(res: ServerResponse, obj: StoredObject, outcome: Cach
   mark(res, outcome);
   const extra = cacheFields(outcome, id, currentAge(m.policy, now));
   if (m.status !== 204 && m.status !== 304) extra.push('content-length', String(m.bodySize));
-  res.writeHead(m.status, flatHeaders(m.headers, extra));
+  res.writeHead(m.status, fieldsFor(res, m.headers, extra));
   return sendStoredBody(res, obj, res.req.method !== 'HEAD' && m.status !== 204 && m.status !== 304, opened);
 }
 
 /** Is this an HTTP/2 response (compatibility API)? Connection-specific fields are forbidden there. */
 function isHttp2(res: ServerResponse): boolean {
   return (res as unknown as { stream?: unknown }).stream !== undefined;
+}
+
+/** The origin's fields and ours for `writeHead`; on HTTP/2 only those it can carry. */
+function fieldsFor(res: ServerResponse, list: HeaderList, extra: readonly string[]): string[] {
+  return flatHeaders(isHttp2(res) ? http2Fields(list) : list, extra);
 }
 
 /** Fields every response gets from us. */
@@ -126,13 +131,13 @@ export function writeStreamingHead(res: ServerResponse, status: number, headers:
   mark(res, outcome);
   const extra = cacheFields(outcome, id, age);
   if (contentLength !== undefined && status !== 204) extra.push('content-length', String(contentLength));
-  res.writeHead(status, flatHeaders(headers, extra));
+  res.writeHead(status, fieldsFor(res, headers, extra));
 }
 
 /** 304 to a client whose own validators match the stored or fetched response. */
 export function writeNotModified(res: ServerResponse, headers: HeaderList, outcome: CacheOutcome, id: Identity, age: number | undefined): void {
   mark(res, outcome);
-  res.writeHead(304, flatHeaders(notModifiedHeaders(headers), cacheFields(outcome, id, age)));
+  res.writeHead(304, fieldsFor(res, notModifiedHeaders(headers), cacheFields(outcome, id, age)));
   res.end();
 }
 

@@ -170,8 +170,15 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
     const handler = createRequestHandler(context, 'https');
     if (tls.http2) {
       // One handler for both: the HTTP/2 compatibility API gives it request/response objects of the same shape.
-      const h2 = createSecureServer({ ...secure, allowHTTP1: true, settings: { maxHeaderListSize: edge.max_header_size } });
+      // node also resets a stream after 128 fields (ENHANCE_YOUR_CALM); as on HTTP/1.1 only the size bounds them,
+      // and no list within it has more than one field per 32 octets (RFC 9113 §6.5.2).
+      const h2 = createSecureServer({ ...secure, allowHTTP1: true, maxHeaderListPairs: Math.ceil(edge.max_header_size / 32), settings: { maxHeaderListSize: edge.max_header_size } });
+      // http/1.1 by ALPN goes to node's HTTP/1 parser with node's defaults (16 KiB heads, 60 s, the fields after
+      // the 2000th dropped) unless the server carries the limits of the plain port.
+      Object.assign(h2, { ...httpOptions, maxHeadersCount: 0, connectionsCheckingInterval: Math.min(30_000, httpOptions.headersTimeout / 2) });
       h2.on('request', handler as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void);
+      // node answers CONNECT itself (405 without Allow) unless someone listens: the handler refuses it as on HTTP/1.1.
+      h2.on('connect', handler as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void);
       // An idle session (no stream for this long) is closed, as keepAliveTimeout does for HTTP/1.1.
       h2.setTimeout(120_000);
       h2.on('session', (session) => {

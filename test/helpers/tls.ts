@@ -70,3 +70,19 @@ export async function eventually(cond: () => Promise<boolean> | boolean, what: s
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** Sends `head` on a TLS connection with ALPN `http/1.1` and resolves with all it receives until the edge closes it (or `giveUpMs`). */
+export function tlsHttp1(port: number, head: string, giveUpMs = 10_000): Promise<{ text: string; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const s = tlsConnect({ port, host: '127.0.0.1', servername: 'www.example.test', ALPNProtocols: ['http/1.1'], rejectUnauthorized: false }, () => s.write(head));
+    let text = '';
+    const giveUp = setTimeout(() => s.destroy(), giveUpMs);
+    s.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    s.on('close', () => {
+      clearTimeout(giveUp);
+      resolve({ text, ms: Date.now() - started });
+    });
+    s.on('error', reject);
+  });
+}
