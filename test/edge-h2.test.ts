@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { selfSignedCertificate, writePemPair } from '../src/demo/certificate.js';
 import { type TestEdge, type TestOrigin, startEdge, startOrigin } from './helpers/edge-harness.js';
@@ -107,6 +109,29 @@ describe('HTTP/1.1 on the TLS port: the limits of the plain port', () => {
     const r = await tlsHttp1(port, '');
     assert.match(r.text, /^HTTP\/1\.1 408 /);
     assert.ok(r.ms < 5000, `closed after ${r.ms} ms`);
+  });
+
+  /** Connects and sends nothing more than `alpn` asks for; how long until the edge closes the connection. */
+  function silentFor(alpn: string[] | undefined): Promise<number> {
+    return new Promise((resolve) => {
+      const started = Date.now();
+      const giveUp = setTimeout(() => s.destroy(), 10_000);
+      const s = alpn
+        ? tlsConnect({ port, host: '127.0.0.1', servername: 'www.example.test', ALPNProtocols: alpn, rejectUnauthorized: false })
+        : netConnect(port, '127.0.0.1');
+      s.on('error', () => undefined);
+      s.resume(); // what the edge sends (its SETTINGS) is read, so that its close is seen
+      s.on('close', () => {
+        clearTimeout(giveUp);
+        resolve(Date.now() - started);
+      });
+    });
+  }
+
+  test('a client that stalls in the TLS handshake, or sends no HTTP/2 preface after it, is closed after client_header_timeout_ms', async () => {
+    const [noHandshake, noPreface] = await Promise.all([silentFor(undefined), silentFor(['h2'])]);
+    assert.ok(noHandshake >= 900 && noHandshake < 5000, `no handshake: closed after ${noHandshake} ms`);
+    assert.ok(noPreface >= 900 && noPreface < 5000, `no preface: closed after ${noPreface} ms`);
   });
 });
 

@@ -166,7 +166,8 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
       { log, watch: tls.watch, onChange: (set) => tlsServer?.setSecureContext({ cert: set.fallback.cert, key: set.fallback.key }) },
     );
     const fallback = certificates.current().fallback;
-    const secure = { cert: fallback.cert, key: fallback.key, SNICallback: certificates.sni };
+    // A client that stalls in the TLS handshake is closed as one that stalls before its request head (nginx: client_header_timeout).
+    const secure = { cert: fallback.cert, key: fallback.key, SNICallback: certificates.sni, handshakeTimeout: edge.client_header_timeout_ms };
     const handler = createRequestHandler(context, 'https');
     if (tls.http2) {
       // One handler for both: the HTTP/2 compatibility API gives it request/response objects of the same shape.
@@ -183,14 +184,24 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
       h2.setTimeout(120_000);
       h2.on('session', (session) => {
         h2Sessions.add(session);
-        session.once('close', () => h2Sessions.delete(session));
+        // The client preface (its SETTINGS) is due as a request head is: a session without one is closed.
+        const preface = setTimeout(() => session.destroy(), edge.client_header_timeout_ms);
+        session.once('remoteSettings', () => clearTimeout(preface));
+        session.once('close', () => {
+          clearTimeout(preface);
+          h2Sessions.delete(session);
+        });
       });
       tlsServer = h2;
     } else {
       tlsServer = createHttpsServer({ ...secure, ...httpOptions }, handler);
     }
     tlsServer.on('clientError', refuseBadRequest);
-    tlsServer.on('tlsClientError', (e: Error & { code?: string }) => log.debug({ code: e.code, err: e.message }, 'TLS handshake failed'));
+    // With a listener here node leaves the socket open (a handshake that timed out stayed connected): close it.
+    tlsServer.on('tlsClientError', (e: Error & { code?: string }, socket: Socket) => {
+      log.debug({ code: e.code, err: e.message }, 'TLS handshake failed');
+      socket.destroy();
+    });
     tlsServer.on('connection', (s: Socket) => {
       tlsSockets.add(s);
       s.once('close', () => tlsSockets.delete(s));
