@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterBus } from '../src/cluster/bus.js';
 import { fileCursor } from '../src/cluster/cursor.js';
+import { issuePurge } from '../src/cluster/acks.js';
 import { newPurge } from '../src/cluster/purge.js';
 import { createRedisBus } from '../src/cluster/redis-bus.js';
 import { busConformance, recorder, until } from './helpers/cluster-bus-suite.js';
@@ -81,6 +82,36 @@ describe('redis cluster bus', { skip: hasRedis() ? false : NO_REDIS }, () => {
       assert.equal(pub.status().queued, 0);
       await sub.stop();
     } finally {
+      await be.teardown();
+    }
+  });
+
+  it('a hung Redis (stopped, as behind a partition): a purge is answered as queued within the timeouts, written when Redis answers again, applied once', { timeout: 20_000 }, async () => {
+    const be = backend(100_000);
+    try {
+      const pub = be.connect();
+      const edge = recorder('edge');
+      const sub = await be.connect().subscribe(edge);
+      await pub.publishPurge(newPurge({ kind: 'url', urls: ['/before'] }, false, Date.now()));
+      await until(() => edge.seen.length === 1, 'the purge before the hang');
+      redis.pause();
+      const t0 = Date.now();
+      const report = await issuePurge(pub, newPurge({ kind: 'url', urls: ['/during'] }, false, Date.now()), { timeoutMs: 500 });
+      const took = Date.now() - t0;
+      assert.ok(took < 4_000, `the purge was answered after ${took} ms`);
+      assert.deepEqual({ complete: report.complete, queued: report.queued }, { complete: false, queued: true });
+      assert.deepEqual(pub.status(), { kind: 'redis', connected: false, queued: 1 }, 'a Redis that answers nothing is not reported connected');
+      redis.resume();
+      // No other purge comes to push the queue out: the bus retries on its own.
+      await until(() => edge.seen.length === 2, 'the queued purge after Redis answers again', 10_000);
+      await until(() => pub.status().connected && pub.status().queued === 0, 'the bus to say it is connected again');
+      // The XADD that timed out ran when Redis woke, and the retry wrote it again: the edge applies it once.
+      await pub.publishPurge(newPurge({ kind: 'url', urls: ['/after'] }, false, Date.now()));
+      await until(() => edge.seen.includes('/after'), 'the purge after');
+      assert.deepEqual(edge.seen, ['/before', '/during', '/after']);
+      await sub.stop();
+    } finally {
+      redis.resume();
       await be.teardown();
     }
   });

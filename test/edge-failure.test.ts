@@ -85,6 +85,40 @@ describe('edge: a failing or slow origin', () => {
   });
 });
 
+describe('edge: a hung origin under more clients than origin connections', () => {
+  it('every request is answered within connect_ms + headers_ms, queue included: 504, or STALE for a cached URL', async () => {
+    const clock = testClock();
+    const origin = await startOrigin(clock);
+    const edge = await startEdge({
+      sites: { 'www.example.test': { origin: origin.url, grace_s: 3600 } },
+      edge: { origin_connections: 2, origin_timeouts: { connect_ms: 300, headers_ms: 300, body_ms: 300 } },
+      clock,
+    });
+    try {
+      origin.route('/cached', fixed(200, { 'cache-control': 'max-age=10' }, 'kept'));
+      await get(edge, '/cached');
+      clock.advance(60);
+      for (let i = 0; i < 12; i++) origin.route(`/hung${i}`, () => undefined);
+      origin.route('/cached', () => undefined);
+      const t0 = Date.now();
+      // Twelve fetches on two connections that each hang: without a deadline that counts the wait for a
+      // connection, the last ones wait six rounds of headers_ms before theirs even starts.
+      const timed = async (path: string) => {
+        const r = await get(edge, path);
+        return { status: r.status, cache: r.headers['x-cache-status'], ms: Date.now() - t0 };
+      };
+      const replies = await Promise.all([...Array.from({ length: 12 }, (_, i) => timed(`/hung${i}`)), timed('/cached')]);
+      for (const r of replies.slice(0, 12)) assert.equal(r.status, 504);
+      assert.deepEqual({ status: replies[12]!.status, cache: replies[12]!.cache }, { status: 200, cache: 'STALE' });
+      const slowest = Math.max(...replies.map((r) => r.ms));
+      assert.ok(slowest < 1_000, `slowest answer after ${slowest} ms (connect_ms + headers_ms = 600)`);
+    } finally {
+      await edge.close();
+      await origin.close();
+    }
+  });
+});
+
 describe('edge: bad input is refused, never forwarded', () => {
   let origin: TestOrigin;
   let edge: TestEdge;

@@ -118,6 +118,30 @@ describe('the admin API and the drain/status commands', () => {
     assert.equal(monitor.isAvailable(0), true);
   });
 
+  test('status does not show a dead edge\'s last load report as its load', async () => {
+    const dying = await new FakeEdge().start();
+    dying.requestsPerSecond = 80;
+    const own = new HealthMonitor({ clock });
+    own.configure([{ name: 'eu-dead', edge: dying.url, capacity: 100 }, { name: 'us-dead', edge: dying.url, capacity: undefined }], { intervalMs: 1000, timeoutMs: 500, rise: 2, fall: 2, tcp: false, path: HEALTH_PATH, spillover: true, maxSpillover: 0.9 });
+    const api = (await startAdminApi(adminSectionSchema.parse({ listen: '127.0.0.1:0', token: TOKEN }), { pops: own, logger: createLogger('test', 'silent'), node: 'ns2', now: () => clock.now(), env: {} }))!;
+    try {
+      clock.advance(0);
+      await own.idle();
+      assert.match((await capture(() => statusCommand.run(['--admin', api.url]))).out, /eu-dead .* 80\/100 rps /);
+      await dying.stop();
+      for (let i = 0; i < 2; i++) {
+        clock.advance(1000);
+        await own.idle();
+      }
+      const lines = (await capture(() => statusCommand.run(['--admin', api.url]))).out.split('\n');
+      assert.match(lines[1]!, /^eu-dead\s+127\.0\.0\.1:\d+\s+down\s+\S+ ago\s+-\/100 rps\s+-\s+fail/);
+      assert.match(lines[2]!, /^us-dead\s+127\.0\.0\.1:\d+\s+down\s+\S+ ago\s+-\s+-\s+fail/);
+    } finally {
+      own.stop();
+      await api.stop();
+    }
+  });
+
   test('an unreachable nameserver is reported and fails the command; the others still answer', async () => {
     const closed = await new FakeEdge().start();
     await closed.stop();

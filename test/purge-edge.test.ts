@@ -7,7 +7,7 @@ import { linkEdge } from '../src/cluster/edge-link.js';
 import { createMemoryBus } from '../src/cluster/memory-bus.js';
 import { newPurge, type PurgeTarget } from '../src/cluster/purge.js';
 import { createRedisBus } from '../src/cluster/redis-bus.js';
-import { type TestClock, type TestEdge, type TestOrigin, fixed, get, startEdge, startOrigin, testClock, until } from './helpers/edge-harness.js';
+import { type TestClock, type TestEdge, type TestOrigin, fixed, gate, get, startEdge, startOrigin, testClock, until } from './helpers/edge-harness.js';
 import { hasRedis, NO_REDIS, startRedis, type TestRedis } from './helpers/redis.js';
 
 const HOST = 'http://www.example.test';
@@ -29,7 +29,7 @@ function purgeScenarios(busFor: (node: string) => ClusterBus): void {
     for (const pop of ['x', 'y', 'z']) {
       const edge = await startEdge({ origin, clock });
       edges.push(edge);
-      subs.push(await linkEdge(busFor(`edge-${pop}`), { node: `edge-${pop}`, cursor: memoryCursor(), store: edge.context.store, now: clock.now }));
+      subs.push(await linkEdge(busFor(`edge-${pop}`), { node: `edge-${pop}`, cursor: memoryCursor(), store: edge.context.store, fence: edge.context.fence, now: clock.now }));
     }
     admin = busFor('admin');
   });
@@ -80,6 +80,32 @@ function purgeScenarios(busFor: (node: string) => ClusterBus): void {
     assert.deepEqual(await statuses('/b/three'), ['HIT', 'HIT', 'HIT']);
     await purge({ kind: 'all' });
     assert.deepEqual(await statuses('/b/three'), ['MISS', 'MISS', 'MISS']);
+  });
+
+  it('a fill under way when a purge lands is not stored, and nobody joins it after the ack', async () => {
+    const edge = edges[0]!;
+    const bodyHeld = gate();
+    let version = 'old';
+    origin.route('/c/slow', async (_req, res) => {
+      const v = version;
+      res.writeHead(200, { 'cache-control': 'max-age=300', 'surrogate-key': 'slow', 'content-length': String(v.length + 5) });
+      res.write(`${v}-`);
+      if (v === 'old') await bodyHeld.promise;
+      res.end('body');
+    });
+    const first = get(edge, '/c/slow');
+    await until(() => origin.count('/c/slow') === 1, 'the fill to reach the origin');
+    await new Promise((r) => setTimeout(r, 50)); // its head and first bytes reach the edge
+    version = 'new';
+    await purge({ kind: 'tag', tags: ['slow'] });
+    // Acknowledged: from here on no edge may answer the old bytes, not even by joining the old fill.
+    const joined = get(edge, '/c/slow');
+    await new Promise((r) => setTimeout(r, 50));
+    bodyHeld.open();
+    assert.equal((await first).text, 'old-body', 'the request from before the purge gets what it started');
+    assert.equal((await joined).text, 'new-body');
+    const after = await get(edge, '/c/slow');
+    assert.equal(after.text, 'new-body');
   });
 
   it('soft: the next request revalidates, stale-while-revalidate still applies', async () => {

@@ -62,7 +62,7 @@ Examples:
     const loadedAt = Date.now();
     const version = configVersion(config);
     const stats = edge.context.stats;
-    const cluster = await attachEdgeToCluster(config.cluster, edge.context.store, values.pop, log, { version, sites: edge.context.sites, onApplied: (lag) => stats.purgeLag.observe(lag) });
+    const cluster = await attachEdgeToCluster(config.cluster, edge.context.store, values.pop, log, { version, sites: edge.context.sites, fence: edge.context.fence, onApplied: (lag) => stats.purgeLag.observe(lag) });
     log.info({ address: `${addr.host}:${addr.port}`, tls: addr.tls ? `${addr.tls.host}:${addr.tls.port}` : undefined, sites: Object.keys(config.sites), version }, 'edge listening');
     const admin = await startAdmin(values.admin ?? (values.pop ? config.edge.pops[values.pop]?.admin : undefined) ?? config.edge.admin, config.admin, log, async (listen, token) =>
       startEdgeAdmin({

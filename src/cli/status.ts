@@ -88,8 +88,10 @@ Examples:
 
 function statusRow(p: PopRow, ns: string, now: number): string[] {
   const state = p.state.kind === 'draining' ? `draining (${p.state.health?.kind ?? '?'})` : p.state.kind;
-  const rps = p.load ? `${Math.round(p.load.requestsPerSecond)}` : '-';
-  const load = p.capacity !== null ? `${rps}/${p.capacity} rps` : p.load ? `${rps} rps` : '-';
+  // The load of the last good probe: after a failed one it is no longer the edge's (a dead edge reports nothing).
+  const report = p.lastProbe?.ok === false ? null : p.load;
+  const rps = report ? `${Math.round(report.requestsPerSecond)}` : '-';
+  const load = p.capacity !== null ? `${rps}/${p.capacity} rps` : report ? `${rps} rps` : '-';
   const probe = p.lastProbe ? `${p.lastProbe.ok ? 'ok' : 'fail'} ${p.lastProbe.ms} ms` : '-';
   return [p.name, ns, state, ago(now - Date.parse(p.state.since)), load, p.shed > 0 ? `${Math.round(p.shed * 100)}%` : '-', probe, p.state.reason];
 }

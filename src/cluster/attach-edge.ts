@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { ClusterSection } from '../config/cluster-schema.js';
 import type { Logger } from '../core/log.js';
 import type { CacheStore } from '../edge/cache/store.js';
+import type { PurgeFence } from '../edge/purge-fence.js';
 import type { SiteTable } from '../edge/sites.js';
 import { createCluster } from './create.js';
 import type { ClusterBus } from './bus.js';
@@ -24,12 +25,12 @@ export async function attachEdgeToCluster(
   pop: string | undefined,
   log: Logger,
   /** The config version to publish, and where each applied purge's lag goes. */
-  extra: { version?: string; onApplied?: (lagSeconds: number) => void; sites?: SiteTable } = {},
+  extra: { version?: string; onApplied?: (lagSeconds: number) => void; sites?: SiteTable; fence?: PurgeFence } = {},
 ): Promise<AttachedEdge | undefined> {
   if (!section?.redis) return undefined;
   const node = section.node ?? (pop ? `edge-${pop}` : `edge-${hostname()}`);
   const cluster = createCluster({ ...section, node }, (e) => log.warn({ err: e }, 'cluster bus error (purges queue until it returns)'));
-  const sub = await linkEdge(cluster.bus, { node, cursor: cluster.cursor, store, ...(extra.sites ? { sites: extra.sites } : {}), ...(extra.onApplied ? { onApplied: extra.onApplied } : {}) });
+  const sub = await linkEdge(cluster.bus, { node, cursor: cluster.cursor, store, ...(extra.sites ? { sites: extra.sites } : {}), ...(extra.fence ? { fence: extra.fence } : {}), ...(extra.onApplied ? { onApplied: extra.onApplied } : {}) });
   if (extra.version) cluster.bus.publishVersion(node, extra.version, 'edge').catch((e: unknown) => log.warn({ err: e }, 'config version not published on the cluster bus'));
   log.info({ node, redis: section.redis }, 'edge on the cluster bus');
   return {

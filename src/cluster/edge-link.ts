@@ -1,5 +1,6 @@
 import { applyPurge } from '../edge/cache/purge.js';
 import { canonicalPurgeTarget } from '../edge/purge-target.js';
+import type { PurgeFence } from '../edge/purge-fence.js';
 import type { SiteTable } from '../edge/sites.js';
 import type { CacheStore } from '../edge/cache/store.js';
 import { subscribeWithAcks } from './acks.js';
@@ -10,6 +11,8 @@ export interface EdgeLinkOptions {
   readonly node: string;
   readonly cursor: CursorStore;
   readonly store: CacheStore;
+  /** The edge's fills under way: those a purge takes are neither joined nor stored after it. */
+  readonly fence?: PurgeFence;
   /** The edge's sites: purge URLs in any form (https, alias, port, case) are mapped to its cache keys. */
   readonly sites?: SiteTable;
   readonly now?: () => number;
@@ -29,10 +32,13 @@ export function linkEdge(bus: ClusterBus, o: EdgeLinkOptions): Promise<Subscript
     node: o.node,
     cursor: o.cursor,
     async onPurge(purge) {
-      await applyPurge(o.store, o.sites ? { ...purge, target: canonicalPurgeTarget(purge.target, o.sites) } : purge, now());
+      const target = o.sites ? canonicalPurgeTarget(purge.target, o.sites) : purge.target;
+      o.fence?.record(target);
+      await applyPurge(o.store, { target, soft: purge.soft }, now());
       o.onApplied?.(Math.max(0, now() - purge.issuedAt) / 1000);
     },
     async onGap() {
+      o.fence?.record({ kind: 'all' });
       await applyPurge(o.store, { target: { kind: 'all' }, soft: true }, now());
     },
   });

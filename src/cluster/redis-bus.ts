@@ -15,6 +15,8 @@ export interface RedisBusOptions {
   onError?: (e: unknown) => void;
   /** How long a call waits for a connection that is being made before it queues or fails. */
   connectWaitMs?: number;
+  /** How long a command waits for Redis's answer: a hung Redis keeps its connections open and answers nothing. */
+  commandTimeoutMs?: number;
 }
 
 /** Redis keeps reconnecting forever: an edge outlives any Redis outage. */
@@ -32,9 +34,10 @@ export function createRedisBus(options: RedisBusOptions): ClusterBus {
   const now = options.now ?? Date.now;
   const onError = options.onError ?? (() => undefined);
   const connectWaitMs = options.connectWaitMs ?? 1_000;
+  const commandTimeoutMs = options.commandTimeoutMs ?? 1_000;
 
-  // Commands fail at once while Redis is down; the bus queues what must not be lost.
-  const cmd = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy, lazyConnect: false });
+  // Commands fail at once while Redis is down, and after commandTimeoutMs while it hangs; the bus queues what must not be lost.
+  const cmd = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy, lazyConnect: false, commandTimeout: commandTimeoutMs });
   cmd.on('error', onError);
   const connections = new Set<Redis>([cmd]);
   const queue: string[] = [];
@@ -42,15 +45,43 @@ export function createRedisBus(options: RedisBusOptions): ClusterBus {
   /** Every version this process published: written again on each reconnect, so a Redis restarted empty learns them back. */
   const publishedVersions = new Map<string, string>();
   let flushing: Promise<void> | undefined;
+  /** The connection is up but its last command went unanswered (a hung Redis): not connected for status. */
+  let answering = true;
+  let retry: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  /**
+   * A hung Redis keeps the connection 'ready', so no reconnect will flush the queue: try again
+   * after a PING answers. (A timed-out XADD may still run when Redis wakes: edges skip a purge id twice.)
+   */
+  function retryLater(): void {
+    if (retry || closed) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      cmd.ping().then(
+        () => {
+          answering = true;
+          return flush();
+        },
+        () => retryLater(),
+      );
+    }, 250);
+    retry.unref();
+  }
+  function failed(e: unknown): void {
+    answering = false;
+    onError(e);
+    retryLater();
+  }
 
   async function flushOnce(): Promise<void> {
     while (queue.length > 0 && cmd.status === 'ready') {
       try {
         await cmd.xadd(streamKey, 'MAXLEN', '~', maxLen, '*', 'p', queue[0]!);
         queue.shift();
+        answering = true;
       } catch (e) {
-        onError(e);
-        return;
+        return failed(e);
       }
     }
     for (const [node, json] of [...pendingVersions]) {
@@ -59,8 +90,7 @@ export function createRedisBus(options: RedisBusOptions): ClusterBus {
         await cmd.hset(versionsKey, node, json);
         if (pendingVersions.get(node) === json) pendingVersions.delete(node);
       } catch (e) {
-        onError(e);
-        return;
+        return failed(e);
       }
     }
   }
@@ -74,6 +104,7 @@ export function createRedisBus(options: RedisBusOptions): ClusterBus {
   cmd.on('ready', () => {
     if (everReady) for (const [node, json] of publishedVersions) if (!pendingVersions.has(node)) pendingVersions.set(node, json);
     everReady = true;
+    answering = true;
     void flush();
   });
 
@@ -163,12 +194,17 @@ export function createRedisBus(options: RedisBusOptions): ClusterBus {
         sub.catch(onError);
         return () => ackListeners.delete(listener);
       }
+      // A hung Redis accepts the connection and answers nothing: wait no longer than for a first connection.
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await sub;
+        await Promise.race([sub, new Promise<void>((r) => (timer = setTimeout(r, connectWaitMs)))]);
       } catch (e) {
         ackListeners.delete(listener);
         throw e;
+      } finally {
+        clearTimeout(timer);
       }
+      sub.catch(onError);
       return () => ackListeners.delete(listener);
     },
 
@@ -205,10 +241,12 @@ export function createRedisBus(options: RedisBusOptions): ClusterBus {
     },
 
     status(): BusStatus {
-      return { kind: 'redis', connected: cmd.status === 'ready', queued: queue.length };
+      return { kind: 'redis', connected: cmd.status === 'ready' && answering, queued: queue.length };
     },
 
     async close() {
+      closed = true;
+      clearTimeout(retry);
       ackListeners.clear();
       for (const c of connections) c.disconnect();
       connections.clear();

@@ -5,6 +5,9 @@ import { compareStreamIds } from './stream-id.js';
 
 type StreamEntries = [id: string, fields: string[]][];
 
+/** Purge ids remembered to apply each once: far more than one outage's retries. */
+const RECENT_IDS = 4_096;
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** XINFO STREAM's flat key/value reply as a record; `undefined` when the stream does not exist yet. */
@@ -52,6 +55,8 @@ export function startReader(conn: Redis, key: string, o: SubscribeOptions, onErr
   let stopped = false;
   let markStarted: () => void = () => undefined;
   const started = new Promise<void>((r) => (markStarted = r));
+  // A publisher whose XADD timed out on a hung Redis writes the purge again; the first write may still have run.
+  const recent = new Set<string>();
   const loop = (async () => {
     let position = await o.cursor.load();
     let resumed = false;
@@ -71,7 +76,11 @@ export function startReader(conn: Redis, key: string, o: SubscribeOptions, onErr
         try {
           for (const [id, fields] of entries) {
             const purge = decodePurge(fields[1] ?? '');
-            if (purge) await o.onPurge(purge);
+            if (purge && !recent.has(purge.id)) {
+              await o.onPurge(purge);
+              recent.add(purge.id);
+              if (recent.size > RECENT_IDS) recent.delete(recent.values().next().value!);
+            }
             position = id;
           }
         } finally {

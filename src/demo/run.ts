@@ -91,7 +91,7 @@ export async function startDemo(ports: DemoPorts, logger: Logger): Promise<Demo>
     const version = configVersion(config);
     for (const [i, pop] of Object.keys(config.edge.pops).entries()) {
       const ctx = edges[i].context;
-      links.push(await linkEdge(cluster.bus, { node: `edge-${pop}`, cursor: memoryCursor(), store: ctx.store, sites: ctx.sites, onApplied: (lag) => ctx.stats.purgeLag.observe(lag) }));
+      links.push(await linkEdge(cluster.bus, { node: `edge-${pop}`, cursor: memoryCursor(), store: ctx.store, sites: ctx.sites, fence: ctx.fence, onApplied: (lag) => ctx.stats.purgeLag.observe(lag) }));
       await cluster.bus.publishVersion(`edge-${pop}`, version, 'edge');
     }
     // The edges share the nameserver's admin API: one /metrics (series labelled by POP) and one status listing them.

@@ -4,6 +4,7 @@ import type { CompressionRules } from './compress.js';
 import type { CacheStore } from './cache/store.js';
 import type { FillHead } from './fill.js';
 import type { OriginClient } from './origin.js';
+import type { PurgeFence } from './purge-fence.js';
 import type { Identity } from './respond.js';
 import type { SiteTable } from './sites.js';
 import type { EdgeStats } from './stats.js';
@@ -14,6 +15,8 @@ export interface EdgeContext {
   readonly store: CacheStore;
   readonly origins: OriginClient;
   readonly collapser: Collapser<FillHead>;
+  /** Purges against fills under way: apply a purge through it (`record`) before the store. */
+  readonly fence: PurgeFence;
   readonly id: Identity;
   readonly stats: EdgeStats;
   readonly log: Logger;

@@ -69,6 +69,8 @@ export interface FillSpec {
 /** Runs one origin fetch for a fill: settles its head, then pumps the body to the store and every joiner. */
 export async function runFill(ctx: EdgeContext, fill: Fill<FillHead>, spec: FillSpec): Promise<void> {
   const { site, stale } = spec;
+  // A purge recorded after this point and matching the response keeps it out of the store.
+  const since = ctx.fence.position;
   // The origin is asked for the coding the variant is keyed by (Varnish's normalisation): never for one we could not store apart.
   const coding = normalizeAcceptEncoding(spec.headers['accept-encoding']);
   const extra: Record<string, string> = { 'accept-encoding': coding };
@@ -172,11 +174,18 @@ export async function runFill(ctx: EdgeContext, fill: Fill<FillHead>, spec: Fill
       res.body.on('error', (e: Error) => encoder.destroy(e));
       source = res.body.pipe(encoder);
     }
-    pump(ctx, fill, source, writer, site.maxObjectSize);
+    pump(ctx, fill, source, writer, site.maxObjectSize, { since, key, meta: { primaryKey: spec.primary, headers } });
+}
+
+/** What a fill checks against the purges recorded since it began, before and after it commits. */
+interface Fenced {
+  readonly since: number;
+  readonly key: string;
+  readonly meta: { readonly primaryKey: string; readonly headers: HeaderList };
 }
 
 /** Moves the body (the origin's, or its compressed form) to the store and every attached client. */
-function pump(ctx: EdgeContext, fill: Fill<FillHead>, source: Readable, writer: StoreWriter, limit: number): void {
+function pump(ctx: EdgeContext, fill: Fill<FillHead>, source: Readable, writer: StoreWriter, limit: number, fenced: Fenced): void {
   let size = 0;
   let storing = true;
   source.on('data', (chunk: Buffer) => {
@@ -194,8 +203,17 @@ function pump(ctx: EdgeContext, fill: Fill<FillHead>, source: Readable, writer: 
     // The clients' responses end with the last byte; newcomers still join the fill until the store holds it.
     fill.body.end();
     if (!storing) return;
+    if (ctx.fence.purgedSince(fenced.since, fenced.meta)) {
+      writer.abort();
+      ctx.collapser.done(fill);
+      return;
+    }
     Promise.resolve(writer.commit()).then(
-      () => ctx.collapser.done(fill),
+      async () => {
+        // A purge that came while the store committed did not see this object: take it out again.
+        if (ctx.fence.purgedSince(fenced.since, fenced.meta)) await ctx.store.delete(fenced.key);
+        ctx.collapser.done(fill);
+      },
       (e: unknown) => {
         ctx.log.error({ err: (e as Error).message }, 'store commit failed');
         ctx.collapser.done(fill);

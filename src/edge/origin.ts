@@ -48,7 +48,15 @@ export interface OriginClient {
   close(): Promise<void>;
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'ETIMEDOUT']);
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'ETIMEDOUT', 'GEOCDN_ORIGIN_HEAD_DEADLINE']);
+
+/** No response head within connect_ms + headers_ms of asking, the wait for a connection included. */
+class HeadDeadlineError extends Error {
+  readonly code = 'GEOCDN_ORIGIN_HEAD_DEADLINE';
+  constructor(ms: number) {
+    super(`no response head within ${ms} ms`);
+  }
+}
 
 /** One keep-alive undici Pool per origin; the clock is injected for the request/response times. */
 export function createOriginClient(
@@ -91,20 +99,28 @@ export function createOriginClient(
     async request(origin: string, req: OriginRequest): Promise<OriginResponse> {
       const requestTime = now();
       const started = onHead ? performance.now() : 0;
+      // undici's timeouts start once a connection is ours: behind a hung origin the wait for one of the
+      // pool's connections grows with the queue. A request without a body gets its head within
+      // connect_ms + headers_ms of asking, queue included (one with a body is as long as its upload).
+      const deadline = req.body ? undefined : new AbortController();
+      const timer = deadline && setTimeout(() => deadline.abort(new HeadDeadlineError(timeouts.connectMs + timeouts.headersMs)), timeouts.connectMs + timeouts.headersMs);
       try {
         const r = await poolFor(origin).request({
           method: req.method as 'GET',
           path: req.path,
           headers: req.headers,
           body: req.body ?? null,
+          ...(deadline ? { signal: deadline.signal } : {}),
         });
         record(origin, r.statusCode >= 500 ? `status ${r.statusCode}` : undefined);
         onHead?.((performance.now() - started) / 1000);
         return { status: r.statusCode, headers: r.headers, body: r.body, requestTime, responseTime: now() };
       } catch (e) {
-        const err = e as Error & { code?: string };
+        const err = (deadline?.signal.aborted ? deadline.signal.reason : e) as Error & { code?: string };
         record(origin, err.code ?? err.message);
         throw new OriginError(TIMEOUT_CODES.has(err.code ?? '') ? 'timeout' : 'unreachable', err);
+      } finally {
+        clearTimeout(timer);
       }
     },
     states(): OriginState[] {

@@ -16,6 +16,7 @@ import { installFastPath } from './fast-path.js';
 import type { FillHead } from './fill.js';
 import { createRequestHandler } from './handler.js';
 import { createOriginClient } from './origin.js';
+import { PurgeFence } from './purge-fence.js';
 import { ALLOWED_METHODS } from './respond.js';
 import { buildSiteTable } from './sites.js';
 import { createStats } from './stats.js';
@@ -105,11 +106,13 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
     !opts.store && edge.disk
       ? createTieredStore(memory(), { dir: diskFolder(edge.disk.path, opts.pop), maxBytes: edge.disk.size, maxObjectBytes: edge.disk.max_object_size, readWholeMax: edge.max_object_size, log })
       : undefined;
+  const collapser = new Collapser<FillHead>();
   const context: EdgeContext = {
     sites: buildSiteTable(config.sites, edge),
     store: opts.store ?? tiered ?? memory(),
     origins: createOriginClient({ connectMs: t.connect_ms, headersMs: t.headers_ms, bodyMs: t.body_ms }, edge.origin_connections, now, (s) => stats.originLatency.observe(s)),
-    collapser: new Collapser<FillHead>(),
+    collapser,
+    fence: new PurgeFence(collapser),
     id: { name, via: `1.1 ${name}` },
     stats,
     log,

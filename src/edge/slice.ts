@@ -134,7 +134,7 @@ class SliceReader {
   /** Leads the (collapsed) origin fetch of one slice. */
   private startFill(index: number, key: string, stale: StoredObject | undefined): Fill<FillHead> {
     const { ctx, rq } = this;
-    const fill = ctx.collapser.lead(key);
+    const fill = ctx.collapser.lead(key, rq.primary);
     const spec = { site: rq.site, primary: rq.primary, target: rq.target, headers: rq.req.headers, host: rq.host, scheme: rq.scheme, clientIp: clientIp(rq.req), stale, mayStore: true, slice: { index, size: this.sliceSize } };
     runFill(ctx, fill, spec).catch((e: unknown) => {
       ctx.log.error({ err: (e as Error).message }, 'slice fill failed');

@@ -26,6 +26,9 @@ export interface TestRedis {
   readonly port: number;
   kill(): Promise<void>;
   restart(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a hung Redis, whose connections stay open and answer nothing (as behind a partition). */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -59,6 +62,7 @@ export async function startRedis(): Promise<TestRedis> {
     const c = child;
     child = undefined;
     if (!c || c.exitCode !== null) return;
+    c.kill('SIGCONT');
     await new Promise<void>((r) => {
       c.once('exit', () => r());
       c.kill('SIGKILL');
@@ -71,6 +75,8 @@ export async function startRedis(): Promise<TestRedis> {
     port,
     kill,
     restart: launch,
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     async stop() {
       await kill();
       rmSync(dir, { recursive: true, force: true });

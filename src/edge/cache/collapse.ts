@@ -85,15 +85,22 @@ export class Fill<Head> {
   readonly body = new BodyBroadcast();
   /** Requests that joined instead of fetching. */
   waiters = 0;
+  /** The head once settled, for who must look without waiting (a purge). */
+  settled: Head | undefined;
   private resolveHead!: (h: Head) => void;
 
-  constructor(readonly key: string) {
+  constructor(
+    readonly key: string,
+    /** The URL's primary key (`key` is a slice's own key for a slice fill). */
+    readonly primary: string = key,
+  ) {
     this.head = new Promise<Head>((resolve) => {
       this.resolveHead = resolve;
     });
   }
 
   settle(head: Head): void {
+    this.settled ??= head;
     this.resolveHead(head);
   }
 }
@@ -110,8 +117,8 @@ export class Collapser<Head> {
   }
 
   /** Registers a new fill; the caller leads it and must call `done`. */
-  lead(key: string): Fill<Head> {
-    const f = new Fill<Head>(key);
+  lead(key: string, primary?: string): Fill<Head> {
+    const f = new Fill<Head>(key, primary);
     this.inflight.set(key, f);
     return f;
   }
@@ -120,6 +127,11 @@ export class Collapser<Head> {
   done(fill: Fill<Head>): void {
     if (this.inflight.get(fill.key) === fill) this.inflight.delete(fill.key);
     fill.body.release();
+  }
+
+  /** Newcomers no longer join the fills `test` picks (a purge took what they fetch); those attached go on. */
+  forget(test: (fill: Fill<Head>) => boolean): void {
+    for (const [key, f] of this.inflight) if (test(f)) this.inflight.delete(key);
   }
 
   get size(): number {

@@ -15,7 +15,7 @@ export function responseTags(headers: EntryMeta['headers']): Set<string> {
 }
 
 /** Whether a purge target takes this stored object. URLs and prefixes compare against the primary key (`scheme://host/path?query`). */
-export function purgeMatches(meta: EntryMeta, target: PurgeTarget): boolean {
+export function purgeMatches(meta: Pick<EntryMeta, 'primaryKey' | 'headers'>, target: PurgeTarget): boolean {
   switch (target.kind) {
     case 'url':
       return target.urls.includes(meta.primaryKey);
