@@ -9,7 +9,7 @@ export function draft(primaryKey: string, secondary = '', vary: string[] = []): 
   return { key: primaryKey + secondary, primaryKey, vary, status: 200, headers: [['content-type', 'text/plain']], policy, etag: undefined, lastModified: undefined };
 }
 
-async function put(store: CacheStore, d: EntryDraft, body: string): Promise<StoredObject | undefined> {
+export async function put(store: CacheStore, d: EntryDraft, body: string): Promise<StoredObject | undefined> {
   const w = store.open(d, undefined);
   assert.ok(w, 'store accepts the object');
   for (const part of body.match(/.{1,3}/gs) ?? []) w.write(Buffer.from(part));
@@ -82,15 +82,15 @@ export function storeConformance(makeStore: (maxBytes: number, maxObjectBytes: n
   });
 
   it('evicts the least recently used objects to stay within its byte budget', async () => {
-    // Three objects fit, four do not, whether a tier counts 512 bytes per entry (memory) or a file header (disk).
-    const s = await make(13000, 4000);
-    const body = 'x'.repeat(3000);
+    // Three objects fit, four do not, whether a tier counts about 2 KiB per entry (memory) or a file header (disk).
+    const s = await make(100_000, 40_000);
+    const body = 'x'.repeat(30_000);
     await put(s, draft('a'), body);
     await put(s, draft('b'), body);
     await put(s, draft('c'), body);
     await s.get('a'); // a is now the most recently used
     await put(s, draft('d'), body);
-    assert.ok(s.stats().bytes <= 13000);
+    assert.ok(s.stats().bytes <= 100_000);
     assert.ok(await s.get('a'), 'a was used recently and stays');
     assert.equal(await s.get('b'), undefined, 'b was the least recently used');
     assert.ok(await s.get('d'));
