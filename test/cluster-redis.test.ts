@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterBus } from '../src/cluster/bus.js';
-import { fileCursor } from '../src/cluster/cursor.js';
+import { fileCursor, memoryCursor } from '../src/cluster/cursor.js';
 import { issuePurge } from '../src/cluster/acks.js';
 import { newPurge } from '../src/cluster/purge.js';
 import { createRedisBus } from '../src/cluster/redis-bus.js';
@@ -114,5 +114,21 @@ describe('redis cluster bus', { skip: hasRedis() ? false : NO_REDIS }, () => {
       redis.resume();
       await be.teardown();
     }
+  });
+});
+
+describe('redis cluster bus with Redis away', () => {
+  it('tells a connection error once per interval with its count, not on every reconnect', async () => {
+    const seen: string[] = [];
+    // A port nothing listens on: every connection attempt fails at once.
+    const bus = createRedisBus({ url: 'redis://127.0.0.1:1', prefix: 'away', onError: (e) => seen.push((e as Error).message) });
+    // The subscriber waits for Redis (it never comes): its reader connection retries too.
+    void bus.subscribe({ node: 'n1', cursor: memoryCursor(), onPurge: () => undefined, onGap: () => undefined });
+    await new Promise((r) => setTimeout(r, 2500));
+    await bus.close();
+    // Two connections retrying for 2.5 s made some twenty errors each; each distinct message is told once.
+    assert.ok(seen.length >= 1, 'the outage is told');
+    assert.ok(seen.length <= 3, `told ${seen.length} times: ${seen.slice(0, 5).join(' | ')}`);
+    assert.equal(new Set(seen).size, seen.length);
   });
 });

@@ -19,8 +19,28 @@ export interface RedisBusOptions {
   commandTimeoutMs?: number;
 }
 
-/** Redis keeps reconnecting forever: an edge outlives any Redis outage. */
-const retryStrategy = (): number => 100;
+/** Redis keeps reconnecting forever, soon at first and then each second: an edge outlives any Redis outage. */
+const retryStrategy = (attempt: number): number => Math.min(100 * attempt, 1_000);
+
+/**
+ * The same error told once per `intervalMs` with how often it came meanwhile: while Redis is
+ * down every connection fails each reconnect, which at info level buried everything else.
+ */
+export function throttledErrors(report: (e: unknown) => void, intervalMs = 10_000, now: () => number = Date.now): (e: unknown) => void {
+  const last = new Map<string, { at: number; repeated: number }>();
+  return (e) => {
+    const text = e instanceof Error ? e.message : String(e);
+    const seen = last.get(text);
+    const t = now();
+    if (seen && t - seen.at < intervalMs) {
+      seen.repeated++;
+      return;
+    }
+    if (last.size > 100) last.clear();
+    last.set(text, { at: t, repeated: 0 });
+    report(seen && seen.repeated > 0 ? Object.assign(new Error(`${text} (and ${seen.repeated} times more in ${Math.round((t - seen.at) / 1000)} s)`), { cause: e }) : e);
+  };
+}
 
 /** The bus for many nodes: a Redis Stream of purges, pub/sub for acks, hashes for liveness and versions. */
 export function createRedisBus(options: RedisBusOptions): ClusterBus {
@@ -32,7 +52,7 @@ export function createRedisBus(options: RedisBusOptions): ClusterBus {
   const maxLen = options.maxLen ?? 100_000;
   const heartbeatMs = options.heartbeatMs ?? 1_000;
   const now = options.now ?? Date.now;
-  const onError = options.onError ?? (() => undefined);
+  const onError = throttledErrors(options.onError ?? (() => undefined));
   const connectWaitMs = options.connectWaitMs ?? 1_000;
   const commandTimeoutMs = options.commandTimeoutMs ?? 1_000;
 
