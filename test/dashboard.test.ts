@@ -1,32 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { request } from 'node:http';
-import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createLogger } from '../src/core/log.js';
 import { PurgeHistory, recordingIssuer } from '../src/admin/purge-history.js';
 import { banner, dashboardUrl } from '../src/cli/demo.js';
 import { DEFAULT_PORTS, portsFrom, startDemo, type Demo } from '../src/demo/run.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-/** How Chromium is started on these machines: headless, and no background traffic to a closed network. */
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-function hasPlaywright(): boolean {
-  try {
-    createRequire(import.meta.url).resolve('playwright-core');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const skip = !existsSync(CHROMIUM)
-  ? `${CHROMIUM} not installed (Debian package chromium)`
-  : !hasPlaywright()
-    ? 'playwright-core not installed (npm install)'
-    : false;
+import { CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM } from './helpers/chromium.js';
 
 async function json(url: string, token: string, init: RequestInit = {}): Promise<Record<string, unknown>> {
   const res = await fetch(url, { ...init, headers: { authorization: `Bearer ${token}`, ...init.headers } });
@@ -46,7 +26,7 @@ function edgeGet(address: string, port: number, path: string): Promise<string | 
 }
 
 /** The dashboard in a real browser, against the demo: three edges, the nameserver probing them, its admin API. */
-describe('dashboard in Chromium', { skip }, () => {
+describe('dashboard in Chromium', { skip: NO_CHROMIUM }, () => {
   let demo: Demo;
   let browser: Browser;
   let admin: string;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { printTour } from '../src/demo/tour.js';
@@ -9,6 +9,17 @@ const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
 
 // Below the kernel's ephemeral range (32768+), where other tests' listen(0) and outgoing sockets land.
 const randomPort = () => String(20000 + Math.floor(Math.random() * 12000));
+
+/** `geocdn demo` on random ports with its own TMPDIR, running once it has printed its tour; `out()` is all it wrote. */
+async function runningDemo(tmp: string): Promise<{ child: ChildProcess; exited: Promise<number | null>; out: () => string }> {
+  const child = spawn(process.execPath, [cli, 'demo', '--port', randomPort()], { env: { ...process.env, GEOCDN_LOG_LEVEL: 'silent', TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  for (let i = 0; i < 300 && !out.includes('Press Ctrl-C to stop.') && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
+  return { child, exited, out: () => out };
+}
 
 test('geocdn demo --check: every step of the printed tour behaves as printed, and leaves no files behind', () => {
   // The demo's own temporary folder (moved config, certificate) lands in a TMPDIR of its own, which must end empty.
@@ -23,18 +34,13 @@ test('geocdn demo --check: every step of the printed tour behaves as printed, an
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`geocdn demo stopped by ${signal} exits 0 and removes the files it wrote`, async () => {
     const tmp = tempDir('geocdn-demo-test-');
-    const child = spawn(process.execPath, [cli, 'demo', '--port', randomPort()], { env: { ...process.env, GEOCDN_LOG_LEVEL: 'silent', TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const { child, exited, out } = await runningDemo(tmp);
     try {
-      for (let i = 0; i < 300 && !out.includes('Press Ctrl-C to stop.'); i++) await new Promise((r) => setTimeout(r, 50));
-      assert.match(out, /Press Ctrl-C to stop\./);
+      assert.match(out(), /Press Ctrl-C to stop\./);
       assert.notDeepEqual(readdirSync(tmp), [], 'the running demo keeps its moved config and certificate here');
       child.kill(signal);
-      assert.equal(await exited, 0, out);
-      assert.match(out, /demo stopped/);
+      assert.equal(await exited, 0, out());
+      assert.match(out(), /demo stopped/);
       assert.deepEqual(readdirSync(tmp), []);
     } finally {
       child.kill('SIGKILL');
@@ -43,16 +49,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 test('with --port, the geocdn commands the demo prints reach this demo (its moved config), not the default ports', async () => {
-  const tmp = tempDir('geocdn-demo-test-');
-  const child = spawn(process.execPath, [cli, 'demo', '--port', randomPort()], { env: { ...process.env, GEOCDN_LOG_LEVEL: 'silent', TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const { child, exited, out } = await runningDemo(tempDir('geocdn-demo-test-'));
   try {
-    for (let i = 0; i < 300 && !out.includes('Press Ctrl-C to stop.'); i++) await new Promise((r) => setTimeout(r, 50));
-    const printed = [...out.matchAll(/npx geocdn ((?:purge|drain|lookup) [^)\n]*)/g)].map((m) => m[1]!.trim().split(/\s+/));
-    assert.deepEqual(printed.map((a) => a[0]).sort(), ['drain', 'lookup', 'purge'], out);
+    const printed = [...out().matchAll(/npx geocdn ((?:purge|drain|lookup) [^)\n]*)/g)].map((m) => m[1]!.trim().split(/\s+/));
+    assert.deepEqual(printed.map((a) => a[0]).sort(), ['drain', 'lookup', 'purge'], out());
     for (const args of printed) {
       const r = await new Promise<{ status: number | null; out: string }>((resolve) => {
         const c = spawn(process.execPath, [cli, ...args], { env: { ...process.env, GEOCDN_LOG_LEVEL: 'silent', GEOCDN_ADMIN_TOKEN: '' } });

@@ -2,32 +2,19 @@
 // HTTP/2 and over cleartext HTTP/1.1, with compression, a sub-resource, a cached second visit and
 // a range of a large file. Skipped without Debian's chromium or playwright-core.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createLogger } from '../src/core/log.js';
 import { portsFrom, startDemo, type Demo } from '../src/demo/run.js';
+import { CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM } from './helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 /** Run in the page (these tests are compiled without the DOM's types). */
 const NEXT_HOP_PROTOCOL = "performance.getEntriesByType('navigation')[0].nextHopProtocol";
 /** The demo's us-newyork POP. */
 const EDGE_ADDRESS = '127.0.0.3';
 
-function hasPlaywright(): boolean {
-  try {
-    createRequire(import.meta.url).resolve('playwright-core');
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-const skip = !existsSync(CHROMIUM) ? `${CHROMIUM} not installed (Debian package chromium)` : !hasPlaywright() ? 'playwright-core not installed (npm install)' : false;
-
-describe('the edge in Chromium', { skip }, () => {
+describe('the edge in Chromium', { skip: NO_CHROMIUM }, () => {
   let demo: Demo;
   let browser: Browser;
   let context: BrowserContext;
