@@ -128,6 +128,18 @@ for (const fastPath of [true, false]) {
       assert.ok(t.origin.requests.every((q) => q.headers.host === 'www.example.test'));
     });
 
+    it('a fragment in the target is dropped, as nginx does: the same cache entry, and the origin never sees it', async () => {
+      await get(t.edge, '/');
+      const before = t.origin.requests.length;
+      for (const target of ['/#top', '/#', 'http://www.example.test/#frag']) {
+        const r = await exchange(t.edge.port, `GET ${target} HTTP/1.1\r\n${host}Connection: close\r\n\r\n`);
+        assert.deepEqual(statuses(r.text), ['200'], target);
+        assert.match(r.text, /\r\nx-cache-status: HIT\r\n/i, target);
+        assert.match(r.text, /\r\n\r\nroot$/, target);
+      }
+      assert.equal(t.origin.requests.length, before);
+    });
+
     it('OPTIONS * is answered by the edge itself with Allow; another method with * is a 400', async () => {
       const before = t.origin.requests.length;
       const r = await exchange(t.edge.port, `OPTIONS * HTTP/1.1\r\n${host}Connection: close\r\n\r\n`);

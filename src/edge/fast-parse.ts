@@ -81,7 +81,7 @@ export function parseSimpleRequest(buf: Buffer, start: number, maxHead: number):
   while (p < headEnd) {
     const c = buf[p]!;
     if (c === SP) break;
-    if (c < 0x21 || c > 0x7e) return undefined;
+    if (c < 0x21 || c > 0x7e || c === 0x23 /* '#': node's path drops the fragment */) return undefined;
     p++;
   }
   const target = latin1(buf, targetStart, p);

@@ -302,6 +302,10 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
     const refusal = framingRefusal(req);
     if (refusal) return writeError(res, refusal[0], refusal[1], ctx.id, undefined, true);
     let target = req.url ?? '/';
+    // A fragment is no part of a request target (RFC 9112 §3.2); a client that sends one anyway is served
+    // without it, as nginx does: never keyed, never forwarded.
+    const fragment = target.indexOf('#');
+    if (fragment >= 0) target = target.slice(0, fragment) || '/';
     // HTTP/2 names the host in :authority (RFC 9113 §8.3.1); Host only when a client converted from HTTP/1.1 sends it.
     let host = req.headers.host ?? (req.headers[':authority'] as string | undefined);
     if (target === '*' && req.method === 'OPTIONS') return writeServerOptions(res, ctx.id);
