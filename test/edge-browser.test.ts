@@ -45,12 +45,11 @@ describe('the edge in Chromium', { skip: NO_CHROMIUM }, () => {
     assert.equal(await page.locator('p').count(), 60);
     assert.match(await page.locator('p').last().innerText(), /^Step 60: /);
 
-    // Another visitor (a browser cache of its own): served by the edge, not the origin.
-    const before = demo.origin.requests();
+    // Another visitor (a browser cache of its own): served by the edge, not the origin. (The origin's
+    // request count would not show it: a new page also asks for /favicon.ico, whose 404 lives 10 s.)
     const other = await browser.newContext({ ignoreHTTPSErrors: true });
     const second = await (await other.newPage()).goto(https('/guide.html'));
     assert.equal((await second!.allHeaders())['x-cache-status'], 'HIT');
-    assert.equal(demo.origin.requests(), before);
     await other.close();
   });
 
@@ -83,12 +82,10 @@ describe('the edge in Chromium', { skip: NO_CHROMIUM }, () => {
 
   test('a reload (Cache-Control: max-age=0) is answered from the edge, which ignores it by default as nginx does', async () => {
     await page.goto(https('/img/logo.svg'));
-    const before = demo.origin.requests();
     const reloaded = await page.reload();
     assert.equal(reloaded!.status(), 200);
     assert.equal((await reloaded!.allHeaders())['x-cache-status'], 'HIT');
     assert.match((await reloaded!.request().allHeaders())['cache-control'] ?? '', /max-age=0|no-cache/);
-    assert.equal(demo.origin.requests(), before);
     assert.equal(await page.locator('svg circle').count(), 1);
   });
 });
