@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseDirectives } from '../src/edge/cache/cache-control.js';
-import { notModified } from '../src/edge/cache/conditional.js';
+import { evaluatePreconditions } from '../src/edge/cache/conditional.js';
 import { type CacheOutcome, cacheStatusValue, decideLookup, mayServeStaleOnError } from '../src/edge/cache/decision.js';
 import { type ResponseFacts, currentAge, evaluateResponse } from '../src/edge/cache/freshness.js';
 import { primaryKey, secondaryKey, varyNames } from '../src/edge/cache/keys.js';
@@ -84,13 +84,13 @@ describe('edge cache: pure RFC 9111 functions', () => {
   });
 
   it('conditional requests: weak comparison, lists, *, If-Modified-Since', () => {
-    assert.equal(notModified({ 'if-none-match': 'W/"a"' }, '"a"', undefined), true);
-    assert.equal(notModified({ 'if-none-match': '"b", "a,1"' }, 'W/"a,1"', undefined), true);
-    assert.equal(notModified({ 'if-none-match': '"b"' }, '"a"', undefined), false);
-    assert.equal(notModified({ 'if-none-match': '*' }, undefined, undefined), true);
-    assert.equal(notModified({ 'if-modified-since': date }, undefined, new Date(T - 1000).toUTCString()), true);
-    assert.equal(notModified({ 'if-modified-since': date }, undefined, new Date(T + 1000).toUTCString()), false);
-    assert.equal(notModified({ 'if-none-match': '"x"', 'if-modified-since': date }, '"a"', new Date(T - 1000).toUTCString()), false);
+    assert.equal(evaluatePreconditions({ 'if-none-match': 'W/"a"' }, 200, '"a"', undefined), 'not-modified');
+    assert.equal(evaluatePreconditions({ 'if-none-match': '"b", "a,1"' }, 200, 'W/"a,1"', undefined), 'not-modified');
+    assert.equal(evaluatePreconditions({ 'if-none-match': '"b"' }, 200, '"a"', undefined), 'proceed');
+    assert.equal(evaluatePreconditions({ 'if-none-match': '*' }, 200, undefined, undefined), 'not-modified');
+    assert.equal(evaluatePreconditions({ 'if-modified-since': date }, 200, undefined, new Date(T - 1000).toUTCString()), 'not-modified');
+    assert.equal(evaluatePreconditions({ 'if-modified-since': date }, 200, undefined, new Date(T + 1000).toUTCString()), 'proceed');
+    assert.equal(evaluatePreconditions({ 'if-none-match': '"x"', 'if-modified-since': date }, 200, '"a"', new Date(T - 1000).toUTCString()), 'proceed');
   });
 
   it('keys: query rules, Vary normalisation', () => {

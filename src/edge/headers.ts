@@ -129,9 +129,6 @@ export function flatHeaders(list: HeaderList, extra: readonly string[]): string[
   return out;
 }
 
-/** Connection-specific fields (RFC 9113 §8.2.2): never in an HTTP/2 message. */
-const HTTP2_FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'te']);
-
 /** Response fields node's HTTP/2 layer sends once at most: a second line of one throws instead of being sent. */
 const HTTP2_SINGLE_VALUE = new Set([
   'access-control-allow-credentials',
@@ -155,17 +152,18 @@ const HTTP2_SINGLE_VALUE = new Set([
 ]);
 
 /**
- * The fields as an HTTP/2 response can carry them: no connection-specific field, and of a
- * field node takes once only the first line (as node's own HTTP/2 client reads such a field).
- * An origin may send two `Date` or `X-Content-Type-Options` lines, and HTTP/1.1 passes them on.
+ * The fields as an HTTP/2 response can carry them: of a field node takes once, only the first
+ * line (as node's own HTTP/2 client reads such a field). An origin may send two `Date` or
+ * `X-Content-Type-Options` lines, and HTTP/1.1 passes them on. (Connection-specific fields,
+ * RFC 9113 §8.2.2, never get this far: they are hop-by-hop, dropped from every origin response.)
  */
 export function http2Fields(list: HeaderList): HeaderList {
   let seen: Set<string> | undefined;
   let out: [string, string][] | undefined;
   for (let i = 0; i < list.length; i++) {
     const name = list[i]![0];
-    let drop = HTTP2_FORBIDDEN.has(name);
-    if (!drop && HTTP2_SINGLE_VALUE.has(name)) {
+    let drop = false;
+    if (HTTP2_SINGLE_VALUE.has(name)) {
       seen ??= new Set();
       drop = seen.has(name);
       seen.add(name);

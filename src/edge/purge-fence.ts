@@ -42,20 +42,7 @@ export class PurgeFence {
 
 /** A fill whose response head has not come yet may hold any tag: it counts as matching. */
 function mayHold(fill: Fill<FillHead>, target: PurgeTarget): boolean {
-  switch (target.kind) {
-    case 'url':
-      return target.urls.includes(fill.primary);
-    case 'prefix':
-      return fill.primary.startsWith(target.prefix);
-    case 'tag': {
-      const head = fill.settled;
-      return head?.kind !== 'store' || purgeMatches({ primaryKey: fill.primary, headers: head.headers }, target);
-    }
-    case 'all':
-      return true;
-    default: {
-      const never: never = target;
-      return never;
-    }
-  }
+  if (target.kind !== 'tag') return purgeMatches({ primaryKey: fill.primary, headers: [] }, target);
+  const head = fill.settled;
+  return head?.kind !== 'store' || purgeMatches({ primaryKey: fill.primary, headers: head.headers }, target);
 }

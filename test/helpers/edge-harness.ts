@@ -84,11 +84,8 @@ export interface TestEdge extends EdgeServer {
  * Waits until no origin fetch of `edge` is under way. A client has the whole body before the
  * store has committed it: tests that reach into the store (or its files) wait for this first.
  */
-export async function fillsSettled(edge: EdgeServer): Promise<void> {
-  for (let waited = 0; edge.context.collapser.size > 0; waited += 5) {
-    if (waited > 5000) throw new Error('the edge still has origin fetches under way after 5 s');
-    await new Promise((r) => setTimeout(r, 5));
-  }
+export function fillsSettled(edge: EdgeServer): Promise<void> {
+  return until(() => edge.context.collapser.size === 0, 'the origin fetches under way to end');
 }
 
 /** An edge on a free port in front of `origin` for the host `www.example.test` (unless sites are given). */

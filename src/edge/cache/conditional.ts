@@ -50,11 +50,6 @@ export function hasPreconditions(req: HeaderMap): boolean {
   return req['if-none-match'] !== undefined || req['if-modified-since'] !== undefined || req['if-match'] !== undefined || req['if-unmodified-since'] !== undefined;
 }
 
-/** True when a GET/HEAD may be answered 304 Not Modified from a 200 with these validators. */
-export function notModified(req: HeaderMap, etag: string | undefined, lastModified: string | undefined): boolean {
-  return evaluatePreconditions(req, 200, etag, lastModified) === 'not-modified';
-}
-
 /**
  * Splits an entity-tag list at the commas outside quotes (a quoted tag may
  * hold one). Members are kept as sent, malformed ones too (an unquoted `abc`):
