@@ -58,10 +58,16 @@ sites:
 const resultsDir = join(root, 'bench/results');
 mkdirSync(resultsDir, { recursive: true });
 // At 10 MiB the one wrk core is the limit and a single run moves ±10 % against the
-// peers; several rounds, each running every server back to back, give a median ratio.
+// peers; several rounds give a median ratio. Within a round each object size is its own
+// run of http-peers.sh, so the servers compared at one size are measured back to back
+// (tens of seconds apart, not the minutes a run of every size per server takes).
 const passThrough = process.argv.slice(2);
-const roundsArg = passThrough.indexOf('--rounds');
-const rounds = Math.max(1, Number(roundsArg >= 0 ? passThrough.splice(roundsArg, 2)[1] : process.env.BENCH_HTTP_ROUNDS ?? 3) || 1);
+const takeOption = (name, fallback) => {
+  const at = passThrough.indexOf(name);
+  return at >= 0 ? passThrough.splice(at, 2)[1] : fallback;
+};
+const rounds = Math.max(1, Number(takeOption('--rounds', process.env.BENCH_HTTP_ROUNDS ?? 3)) || 1);
+const sizes = String(takeOption('--sizes', '1k,100k,10m')).split(',').filter(Boolean);
 const tsv = join(resultsDir, 'http.tsv');
 rmSync(tsv, { force: true });
 // The edges run as users run them, through bin/geocdn (it sets glibc's heap trim threshold).
@@ -71,30 +77,33 @@ const edgeCmd = (cfg) => `GEOCDN_LOG_LEVEL=warn ${nodeFlags}exec taskset -c 1 sh
 const tsvTexts = [];
 let status = 0;
 for (let round = 1; round <= rounds; round++) {
-  if (rounds > 1) console.log(`\n=== bench:http round ${round}/${rounds}`);
-  const out = join(work, `round-${round}.tsv`);
-  const args = [
-    script,
-    '--base-port', String(basePort),
-    '--extra', `edge=127.0.0.1:${edgePort}`,
-    '--extra-cmd', `edge=${edgeCmd(config)}`,
-    '--extra', `edge-disk=127.0.0.1:${diskEdgePort}`,
-    '--extra-cmd', `edge-disk=${edgeCmd(diskConfig)}`,
-    '--out', out,
-    ...(process.env.BENCH_DURATION ? ['--duration', process.env.BENCH_DURATION] : []),
-    ...passThrough,
-  ];
-  const run = spawnSync('bash', args, { stdio: 'inherit' });
-  status ||= run.status ?? 1;
-  rmSync(join(work, 'disk-cache'), { recursive: true, force: true });
-  if (!existsSync(out)) continue;
-  const text = readFileSync(out, 'utf8');
-  if (!/^edge\twrk\t/m.test(text) || /^edge\twrk\t\S+\tn\/a/m.test(text)) {
-    console.error('bench:http: the edge was not measured (it did not start or did not answer); see its log lines above.');
-    rmSync(work, { recursive: true, force: true });
-    process.exit(1);
+  for (const size of sizes) {
+    console.log(`\n=== bench:http round ${round}/${rounds}, ${size}`);
+    const out = join(work, `round-${round}-${size}.tsv`);
+    const args = [
+      script,
+      '--base-port', String(basePort),
+      '--extra', `edge=127.0.0.1:${edgePort}`,
+      '--extra-cmd', `edge=${edgeCmd(config)}`,
+      '--extra', `edge-disk=127.0.0.1:${diskEdgePort}`,
+      '--extra-cmd', `edge-disk=${edgeCmd(diskConfig)}`,
+      '--sizes', size,
+      '--out', out,
+      ...(process.env.BENCH_DURATION ? ['--duration', process.env.BENCH_DURATION] : []),
+      ...passThrough,
+    ];
+    const run = spawnSync('bash', args, { stdio: 'inherit' });
+    status ||= run.status ?? 1;
+    rmSync(join(work, 'disk-cache'), { recursive: true, force: true });
+    if (!existsSync(out)) continue;
+    const text = readFileSync(out, 'utf8');
+    if (!/^edge\twrk\t/m.test(text) || /^edge\twrk\t\S+\tn\/a/m.test(text)) {
+      console.error('bench:http: the edge was not measured (it did not start or did not answer); see its log lines above.');
+      rmSync(work, { recursive: true, force: true });
+      process.exit(1);
+    }
+    tsvTexts.push(text);
   }
-  tsvTexts.push(text);
 }
 rmSync(work, { recursive: true, force: true });
 
@@ -104,7 +113,7 @@ if (!tsvTexts.length) {
 }
 // http.tsv: every round's rows, one round after another, for bench/run.mjs's report.
 writeFileSync(tsv, tsvTexts.map((t, i) => (i ? t.split('\n').slice(1).join('\n') : t)).join(''));
-const label = tsvTexts.length > 1 ? `median of ${tsvTexts.length} rounds; in brackets the lowest and highest round` : 'one round';
+const label = rounds > 1 ? `median of ${rounds} rounds; in brackets the lowest and highest round` : 'one round';
 console.log(`\nCache-HIT requests/second, geocdn edge vs the peers (same run, same pinned core; ${label}):\n`);
 console.log(httpRatios(readFileSync(tsv, 'utf8')));
 process.exit(status);
