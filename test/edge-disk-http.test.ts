@@ -3,16 +3,19 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { objectName } from '../src/edge/cache/disk-format.js';
-import { type TestEdge, type TestOrigin, fillsSettled, fixed, get, startEdge, startOrigin } from './helpers/edge-harness.js';
+import { type TestEdge, type TestOrigin, fillsSettled, fixed, get, raw, startEdge, startOrigin } from './helpers/edge-harness.js';
 import { tempDir } from './helpers/tmp.js';
 
 const work = tempDir('geocdn-disk-http-');
 let origin: TestOrigin;
 const big = Buffer.from(Array.from({ length: 1_500_000 }, (_, i) => (i * 7) % 256));
+/** Above the memory tier's 64 KiB object limit: kept on disk only, small enough to be read in one go. */
+const medium = Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 13) % 251));
 
 before(async () => {
   origin = await startOrigin();
   origin.route('/small', fixed(200, { 'cache-control': 'max-age=600', 'content-type': 'text/plain', 'content-length': '14' }, 'small and warm'));
+  origin.route('/medium', fixed(200, { 'cache-control': 'max-age=600', 'content-type': 'application/octet-stream' }, medium));
   origin.route('/big', fixed(200, { 'cache-control': 'max-age=600', 'content-type': 'application/octet-stream' }, big));
 });
 after(() => origin.close());
@@ -176,6 +179,36 @@ describe('edge with a disk tier', () => {
       assert.ok(r.body.equals(big), 'the whole body, right bytes');
       assert.throws(() => readFileSync(objectFile(dir, '/big')), /ENOENT/, 'the purge unlinked the file');
       assert.equal((await get(e, '/big')).headers['x-cache-status'], 'MISS');
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('a disk-only object read again soon is answered at once from its file, and a file changed meanwhile is still caught', async () => {
+    const dir = join(work, `d${n++}`);
+    const e = await diskEdge(dir);
+    try {
+      assert.equal((await get(e, '/medium')).headers['x-cache-status'], 'MISS');
+      await fillsSettled(e);
+      const first = await get(e, '/medium');
+      assert.equal(first.headers['x-cache-status'], 'HIT');
+      assert.ok(first.body.equals(medium));
+      // Read a moment ago: the next lookup has the object at once, with its body, as the raw fast path needs.
+      const again = e.context.store.get('http://www.example.test/medium');
+      assert.ok(again !== undefined && !(again instanceof Promise), 'a recently read disk object is looked up synchronously');
+      assert.ok(again.body?.equals(medium));
+      const pipelined = await raw(e.port, 'GET /medium HTTP/1.1\r\nHost: www.example.test\r\n\r\n'.repeat(3) + 'GET /medium HTTP/1.1\r\nHost: www.example.test\r\nConnection: close\r\n\r\n');
+      assert.equal(pipelined.split('x-cache-status: HIT').length - 1, 4);
+      assert.equal(pipelined.length > 4 * medium.length, true);
+
+      const before = origin.count('/medium');
+      const f = readFileSync(objectFile(dir, '/medium'));
+      f[f.length - 2] ^= 0x55; // same length, one body byte: the file is no longer the one checked
+      writeFileSync(objectFile(dir, '/medium'), f);
+      const after = await get(e, '/medium');
+      assert.equal(after.headers['x-cache-status'], 'MISS');
+      assert.ok(after.body.equals(medium));
+      assert.equal(origin.count('/medium'), before + 1);
     } finally {
       await e.close();
     }

@@ -126,7 +126,7 @@ export function installFastPath(server: Server, ctx: EdgeContext, opts: FastPath
     if (d.kind !== 'hit') return false;
     const body = obj.body;
     let sent = 0;
-    const usual = rq.method === 'GET' && rq.keepAlive && rq.minor === 1 && body.length > 0 && body.length <= COPY_MAX;
+    const usual = rq.method === 'GET' && rq.keepAlive && rq.minor === 1 && body.length > 0 && body.length <= COPY_MAX && obj.transient !== true;
     const age = usual ? currentAge(obj.meta.policy, now) : 0;
     const last = usual ? ready.get(obj) : undefined;
     if (last !== undefined && last.age === age && last.ttl === d.ttl) {

@@ -18,7 +18,7 @@ interface MemoryObject extends StoredObject {
 const ENTRY_BASE = 2048;
 const PER_CHAR = 3;
 
-function entryOverhead(meta: EntryMeta): number {
+function entryOverhead(meta: Pick<EntryMeta, 'key' | 'primaryKey' | 'headers'>): number {
   let chars = meta.key.length + meta.primaryKey.length;
   for (const [name, value] of meta.headers) chars += name.length + value.length;
   return ENTRY_BASE + PER_CHAR * chars;
@@ -87,7 +87,9 @@ export function createMemoryStore(maxBytes: number, maxObjectBytes = maxBytes): 
       return o;
     },
     open(draft: EntryDraft, expectedSize: number | undefined): StoreWriter | undefined {
-      const limit = Math.min(maxObjectBytes, maxBytes - entryOverhead({ ...draft, bodySize: 0 }));
+      // Too large is told before the entry's cost is counted: every disk HIT above the limit asks.
+      if (expectedSize !== undefined && expectedSize > maxObjectBytes) return undefined;
+      const limit = Math.min(maxObjectBytes, maxBytes - entryOverhead(draft));
       if (expectedSize !== undefined && expectedSize > limit) return undefined;
       let chunks: Buffer[] | undefined = [];
       let size = 0;

@@ -43,6 +43,8 @@ export interface StoredObject {
    * kept as long as the object; a tier that reloads an object starts it empty.
    */
   derived: unknown;
+  /** Made for this one read (a disk tier's copy): anything keyed by the object itself would never be found again. */
+  readonly transient?: boolean;
 }
 
 /** A body opened for one response: it can be read to its end whatever happens to the object meanwhile. */

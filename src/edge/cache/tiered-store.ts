@@ -16,11 +16,6 @@ function isPromise<T>(v: MaybePromise<T>): v is Promise<T> {
   return typeof (v as { then?: unknown } | undefined)?.then === 'function';
 }
 
-function draftOf(meta: EntryMeta): EntryDraft {
-  const { bodySize: _size, ...draft } = meta;
-  return draft;
-}
-
 /**
  * Memory in front of disk. Every object is written to both tiers that take it
  * (the disk holds everything, memory the hot part of it); objects too large for
@@ -36,7 +31,7 @@ export function createTieredStore(memory: CacheStore, diskOptions: Omit<DiskStor
 
   function promote(obj: StoredObject): StoredObject {
     if (!obj.body) return obj;
-    const w = memory.open(draftOf(obj.meta), obj.body.length);
+    const w = memory.open(obj.meta, obj.body.length);
     if (!w) return obj;
     w.write(obj.body);
     const m = w.commit();
@@ -58,8 +53,8 @@ export function createTieredStore(memory: CacheStore, diskOptions: Omit<DiskStor
       }
       const fromDisk = (): MaybePromise<StoredObject | undefined> => {
         const d = disk.get(key);
-        if (d === undefined) return undefined;
-        return Promise.resolve(d).then((o) => (o ? promote(o) : undefined));
+        if (isPromise(d)) return d.then((o) => (o ? promote(o) : undefined));
+        return d === undefined ? undefined : promote(d);
       };
       if (isPromise(m)) return m.then((o) => o ?? fromDisk());
       return fromDisk();
