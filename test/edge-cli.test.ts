@@ -99,6 +99,25 @@ sites:
     }
   });
 
+  it('a request with a body (POST, PUT) is passed on and logged, and the edge keeps serving', async () => {
+    origin.route('/form', (req, res, body) => void res.writeHead(201, { 'content-type': 'text/plain' }).end(`${req.method} ${body.toString()}`));
+    const edge = await startEdgeCommand();
+    try {
+      // the access line is written once the response closes; the origin client has by then released the request body
+      const post = await get({ port: edge.port }, '/form', { method: 'POST', body: 'a=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      assert.equal(post.status, 201);
+      assert.equal(post.text, 'POST a=1');
+      const put = await get({ port: edge.port }, '/form', { method: 'PUT', body: 'b=2', agent: false });
+      assert.equal(put.text, 'PUT b=2');
+      for (let i = 0; i < 40 && (edge.log().match(/"url":"\/form"/g) ?? []).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.match(edge.log(), /"client":"127\.0\.0\.1","method":"POST","host":"www\.example\.test","url":"\/form","status":201/);
+      assert.equal((await get({ port: edge.port }, '/hello', { agent: false })).text, 'hello from origin');
+    } finally {
+      edge.child.kill('SIGTERM');
+      assert.equal(await edge.exited, 0, edge.log());
+    }
+  });
+
   it('SIGTERM lets a response in flight finish, then exits 0', async () => {
     const release = gate();
     origin.route('/slow', async (_req, res) => {

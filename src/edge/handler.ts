@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { type BodySink, Fill } from './cache/collapse.js';
 import { deltaSeconds, parseDirectives } from './cache/cache-control.js';
 import { evaluatePreconditions, hasPreconditions } from './cache/conditional.js';
@@ -40,8 +41,12 @@ function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
 export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' = 'http'): (req: IncomingMessage, res: ServerResponse) => void {
   const siteFor = siteLookup(ctx.sites);
 
-  /** Once per response: counts its cache status and writes the access line. */
-  function finish(req: IncomingMessage, res: ServerResponse, startedAt: number, endedInHandler = false): void {
+  /**
+   * Once per response: counts its cache status and writes the access line. `socket` is the
+   * request's, taken when it came in: undici sets `req.socket` to null when it has sent a
+   * request body on to the origin (nodejs/node#38505), before the response closes.
+   */
+  function finish(req: IncomingMessage, res: ServerResponse, socket: Socket | undefined, startedAt: number, endedInHandler = false): void {
     ctx.stats.inflight--;
     const outcome = (res as WithOutcome)[OUTCOME];
     ctx.stats.statuses[outcome?.status ?? 'NONE']++;
@@ -49,7 +54,7 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
     // The nameservers probe the health path every interval: those lines only at debug.
     ctx.log[req.url === ctx.healthPath ? 'debug' : 'info'](
       {
-        client: req.socket.remoteAddress,
+        client: socket?.remoteAddress,
         method: req.method,
         host: req.headers.host ?? req.headers[':authority'],
         url: req.url,
@@ -292,10 +297,11 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
     ctx.stats.requests++;
     ctx.stats.inflight++;
     const startedAt = ctx.accessLog ? performance.now() : 0;
+    const socket = startedAt === 0 ? undefined : req.socket;
     route(req, res);
     // A hit from memory has ended by now: no listener needed for it.
-    if (res.writableEnded) finish(req, res, startedAt, true);
-    else res.once('close', () => finish(req, res, startedAt));
+    if (res.writableEnded) finish(req, res, socket, startedAt, true);
+    else res.once('close', () => finish(req, res, socket, startedAt));
   };
 
   function route(req: IncomingMessage, res: ServerResponse): void {
