@@ -95,6 +95,31 @@ describe('geocdn CLI', () => {
     }
   });
 
+  test('a reload that cannot read the GeoIP database is refused and logged with GEOCDN_GEOIP_READ and the path, as geocdn check prints it', async () => {
+    const dir = configDir(exampleZone);
+    const file = join(dir, 'geocdn.yaml');
+    const geo = 'zones:\n  - origin: example.test\n    file: example.test.zone\npops:\n  eu: { addresses: [192.0.2.1], location: [45.46, 9.19] }\nservices:\n  geo.example.test: { route: { default: eu } }\nadmin: { listen: false }\n';
+    writeFileSync(file, geo);
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const child = spawn(process.execPath, [cli, 'dns', '--config', file, '--listen', `127.0.0.1:${port}`], { env: { ...process.env, GEOCDN_LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    try {
+      for (let i = 0; i < 100 && !log.includes('nameserver started'); i++) await new Promise((r) => setTimeout(r, 50));
+      const missing = join(dir, 'missing.mmdb');
+      writeFileSync(file, `${geo}geoip: { city: ${missing} }\n`);
+      child.kill('SIGHUP');
+      for (let i = 0; i < 100 && !log.includes('reload refused'); i++) await new Promise((r) => setTimeout(r, 50));
+      const refused = log.split('\n').find((l) => l.includes('reload refused'));
+      assert.ok(refused, log);
+      assert.deepEqual(JSON.parse(refused).errors, [`GEOCDN_GEOIP_READ ${missing}: cannot read GeoIP database: ENOENT: no such file or directory, open '${missing}'`]);
+      assert.equal((await query(port, 'geo.example.test', RRType.A)).answers.length, 1);
+    } finally {
+      child.kill('SIGTERM');
+      assert.equal(await new Promise((r) => child.on('exit', r)), 0);
+    }
+  });
+
   test('geocdn dns serves, reloads on SIGHUP, and stops on SIGTERM', async () => {
     const dir = configDir(exampleZone);
     const port = 20000 + Math.floor(Math.random() * 12000);
