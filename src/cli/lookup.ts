@@ -10,7 +10,7 @@ import { parseOptions, type Command } from './command.js';
 
 export const lookupCommand: Command = {
   name: 'lookup',
-  summary: 'Where an address is, and which POP each service would answer it (and why)',
+  summary: 'where an address is, and which POP each service would answer it (and why)',
   help: `Usage: geocdn lookup IP[/PREFIX] [--config FILE] [--service NAME] [--down POP,...] [--json]
 
 Shows what the GeoIP database says of an address (country, continent, region,
