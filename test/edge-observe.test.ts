@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { selfSignedCertificate, writePemPair } from '../src/demo/certificate.js';
 import { type TestEdge, type TestOrigin, fixed, get, startEdge, startOrigin } from './helpers/edge-harness.js';
+import { h2get, h2session, tlsPort } from './helpers/tls.js';
+import { tempDir } from './helpers/tmp.js';
 
 let origin: TestOrigin;
 let edge: TestEdge;
@@ -64,4 +67,39 @@ test("the nameservers' health probes write no access line at the default level (
     lines.slice(before).filter((l) => l.msg === 'access').map((l) => l.url),
     ['/page'],
   );
+});
+
+test('an access line names the client: over HTTP/2, and after a request body went on to the origin', async () => {
+  origin.route('/form', (req, res, body) => void res.writeHead(200, { 'content-type': 'text/plain' }).end(`${req.method} ${body.toString()}`));
+  const pems = writePemPair(await selfSignedCertificate(['www.example.test']), tempDir('geocdn-observe-'));
+  const own: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString().split('\n')) if (l) own.push(JSON.parse(l) as Record<string, unknown>);
+      done();
+    },
+  });
+  const tlsEdge = await startEdge({ origin, log: pino({ level: 'info' }, sink), edge: { tls: { listen: '127.0.0.1:0', watch: false, certificates: [{ cert: pems.cert, key: pems.key }] } } });
+  try {
+    assert.equal((await get(tlsEdge, '/form', { method: 'POST', body: 'a=1' })).text, 'POST a=1');
+    const s = await h2session(tlsPort(tlsEdge));
+    try {
+      assert.equal((await h2get(s, '/page')).status, 200);
+      assert.equal((await h2get(s, '/form', {}, 'POST', 'b=2')).body.toString(), 'POST b=2');
+    } finally {
+      s.close();
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    const access = own.filter((l) => l.msg === 'access');
+    assert.deepEqual(
+      access.map((l) => [l.method, l.url, l.client]),
+      [
+        ['POST', '/form', '127.0.0.1'],
+        ['GET', '/page', '127.0.0.1'],
+        ['POST', '/form', '127.0.0.1'],
+      ],
+    );
+  } finally {
+    await tlsEdge.close();
+  }
 });

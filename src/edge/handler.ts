@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { type BodySink, Fill } from './cache/collapse.js';
 import { deltaSeconds, parseDirectives } from './cache/cache-control.js';
 import { evaluatePreconditions, hasPreconditions } from './cache/conditional.js';
@@ -42,11 +41,12 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
   const siteFor = siteLookup(ctx.sites);
 
   /**
-   * Once per response: counts its cache status and writes the access line. `socket` is the
-   * request's, taken when it came in: undici sets `req.socket` to null when it has sent a
-   * request body on to the origin (nodejs/node#38505), before the response closes.
+   * Once per response: counts its cache status and writes the access line. `client` is read
+   * when the request comes in: by the time the response closes, undici has set `req.socket`
+   * to null if it sent a request body on to the origin (nodejs/node#38505), and an HTTP/2
+   * request's socket no longer leads to its session.
    */
-  function finish(req: IncomingMessage, res: ServerResponse, socket: Socket | undefined, startedAt: number, endedInHandler = false): void {
+  function finish(req: IncomingMessage, res: ServerResponse, client: string | undefined, startedAt: number, endedInHandler = false): void {
     ctx.stats.inflight--;
     const outcome = (res as WithOutcome)[OUTCOME];
     ctx.stats.statuses[outcome?.status ?? 'NONE']++;
@@ -54,7 +54,7 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
     // The nameservers probe the health path every interval: those lines only at debug.
     ctx.log[req.url === ctx.healthPath ? 'debug' : 'info'](
       {
-        client: socket?.remoteAddress,
+        client,
         method: req.method,
         host: req.headers.host ?? req.headers[':authority'],
         url: req.url,
@@ -297,11 +297,11 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
     ctx.stats.requests++;
     ctx.stats.inflight++;
     const startedAt = ctx.accessLog ? performance.now() : 0;
-    const socket = startedAt === 0 ? undefined : req.socket;
+    const client = startedAt === 0 ? undefined : req.socket.remoteAddress;
     route(req, res);
     // A hit from memory has ended by now: no listener needed for it.
-    if (res.writableEnded) finish(req, res, socket, startedAt, true);
-    else res.once('close', () => finish(req, res, socket, startedAt));
+    if (res.writableEnded) finish(req, res, client, startedAt, true);
+    else res.once('close', () => finish(req, res, client, startedAt));
   };
 
   function route(req: IncomingMessage, res: ServerResponse): void {
