@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { createLogger } from '../src/core/log.js';
 import { PurgeHistory, recordingIssuer } from '../src/admin/purge-history.js';
 import { banner, dashboardUrl } from '../src/cli/demo.js';
 import { DEFAULT_PORTS, portsFrom, startDemo, type Demo } from '../src/demo/run.js';
 import { CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM } from './helpers/chromium.js';
+import { discardingLogger } from './helpers/log.js';
 
 async function json(url: string, token: string, init: RequestInit = {}): Promise<Record<string, unknown>> {
   const res = await fetch(url, { ...init, headers: { authorization: `Bearer ${token}`, ...init.headers } });
@@ -34,7 +34,7 @@ describe('dashboard in Chromium', { skip: NO_CHROMIUM }, () => {
 
   before(async () => {
     const { chromium } = await import('playwright-core');
-    demo = await startDemo(portsFrom(20000 + Math.floor(Math.random() * 12000)), createLogger('test', 'silent'));
+    demo = await startDemo(portsFrom(20000 + Math.floor(Math.random() * 12000)), discardingLogger('test'));
     admin = `http://127.0.0.1:${demo.ports.admin}`;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   });
@@ -105,7 +105,7 @@ describe('dashboard routes, without a browser', () => {
   let demo: Demo;
   let admin: string;
   before(async () => {
-    demo = await startDemo(portsFrom(20000 + Math.floor(Math.random() * 12000)), createLogger('test', 'silent'));
+    demo = await startDemo(portsFrom(20000 + Math.floor(Math.random() * 12000)), discardingLogger('test'));
     admin = `http://127.0.0.1:${demo.ports.admin}`;
   });
   after(() => demo?.stop());

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createLogger } from '../src/core/log.js';
 import { portsFrom, startDemo, type Demo } from '../src/demo/run.js';
 import { CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM } from './helpers/chromium.js';
+import { discardingLogger } from './helpers/log.js';
 
 /** Run in the page (these tests are compiled without the DOM's types). */
 const NEXT_HOP_PROTOCOL = "performance.getEntriesByType('navigation')[0].nextHopProtocol";
@@ -22,7 +22,7 @@ describe('the edge in Chromium', { skip: NO_CHROMIUM }, () => {
 
   before(async () => {
     const { chromium } = await import('playwright-core');
-    demo = await startDemo(portsFrom(20000 + Math.floor(Math.random() * 12000)), createLogger('test', 'silent'));
+    demo = await startDemo(portsFrom(20000 + Math.floor(Math.random() * 12000)), discardingLogger('test'));
     // The name resolves to the POP, as the GeoDNS would answer; the demo's certificate is self-signed.
     browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, `--host-resolver-rules=MAP cdn.example.test ${EDGE_ADDRESS}`] });
     context = await browser.newContext({ ignoreHTTPSErrors: true });

@@ -7,10 +7,10 @@ import { startAdminApi } from '../src/admin/start.js';
 import { drainCommand } from '../src/cli/drain.js';
 import { statusCommand } from '../src/cli/status.js';
 import { adminSectionSchema } from '../src/config/health-schema.js';
-import { createLogger } from '../src/core/log.js';
 import { HealthMonitor } from '../src/health/monitor.js';
 import { FakeClock } from './helpers/health-clock.js';
 import { FakeEdge, HEALTH_PATH } from './helpers/health-edges.js';
+import { discardingLogger } from './helpers/log.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const body = async (r: Response): Promise<any> => r.json();
@@ -48,7 +48,7 @@ describe('the admin API and the drain/status commands', () => {
     clock.advance(0);
     await monitor.idle();
     const section = adminSectionSchema.parse({ listen: '127.0.0.1:0', token: TOKEN });
-    admin = (await startAdminApi(section, { pops: monitor, logger: createLogger('test', 'silent'), node: 'ns1', now: () => clock.now(), env: {} }))!;
+    admin = (await startAdminApi(section, { pops: monitor, logger: discardingLogger('test'), node: 'ns1', now: () => clock.now(), env: {} }))!;
     process.env.GEOCDN_ADMIN_TOKEN = TOKEN;
   });
   after(async () => {
@@ -123,7 +123,7 @@ describe('the admin API and the drain/status commands', () => {
     dying.requestsPerSecond = 80;
     const own = new HealthMonitor({ clock });
     own.configure([{ name: 'eu-dead', edge: dying.url, capacity: 100 }, { name: 'us-dead', edge: dying.url, capacity: undefined }], { intervalMs: 1000, timeoutMs: 500, rise: 2, fall: 2, tcp: false, path: HEALTH_PATH, spillover: true, maxSpillover: 0.9 });
-    const api = (await startAdminApi(adminSectionSchema.parse({ listen: '127.0.0.1:0', token: TOKEN }), { pops: own, logger: createLogger('test', 'silent'), node: 'ns2', now: () => clock.now(), env: {} }))!;
+    const api = (await startAdminApi(adminSectionSchema.parse({ listen: '127.0.0.1:0', token: TOKEN }), { pops: own, logger: discardingLogger('test'), node: 'ns2', now: () => clock.now(), env: {} }))!;
     try {
       clock.advance(0);
       await own.idle();

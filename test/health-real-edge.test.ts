@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createLogger } from '../src/core/log.js';
 import { RRType } from '../src/dns/wire/constants.js';
 import type { ClientSubnet } from '../src/dns/wire/edns.js';
 import { rdataToText } from '../src/dns/wire/rdata.js';
@@ -10,6 +9,7 @@ import { startHealthNameserver } from './helpers/health-ns.js';
 import { startOrigin } from './helpers/edge-harness.js';
 import { writeGeoFixtures } from './helpers/geo-fixtures.js';
 import { parseConfigText } from '../src/config/load.js';
+import { discardingLogger } from './helpers/log.js';
 
 /** The real geocdn edge, stopped and started under a nameserver probing it (fake clock). */
 test('a real edge that stops is out of the answers after fall probes, and back after rise', async () => {
@@ -17,7 +17,7 @@ test('a real edge that stops is out of the answers after fall probes, and back a
   const fx = writeGeoFixtures();
   const edgeConfig = (port: number) =>
     parseConfigText(`edge:\n  listen: "127.0.0.1:${port}"\nsites:\n  cdn.example.test: { origin: "${origin.url}" }\n`, '/tmp/edge.yaml').config;
-  const log = createLogger('test', 'silent');
+  const log = discardingLogger('test');
   let edge: EdgeServer = createEdgeServer({ config: edgeConfig(0), log });
   const { port: edgePort } = await edge.listen();
   const ns = await startHealthNameserver(`dns: { listen: ["127.0.0.1:0"], watch: false }

@@ -10,7 +10,6 @@ import { memoryCursor } from '../src/cluster/cursor.js';
 import { linkEdge } from '../src/cluster/edge-link.js';
 import { createMemoryBus } from '../src/cluster/memory-bus.js';
 import { newPurge } from '../src/cluster/purge.js';
-import { createLogger } from '../src/core/log.js';
 import { Nameserver } from '../src/dns/nameserver.js';
 import { Rcode, RRType } from '../src/dns/wire/constants.js';
 import type { ClusterSetup } from '../src/cluster/create.js';
@@ -21,6 +20,7 @@ import { fixed, get, startEdge, startOrigin, type TestEdge, type TestOrigin } fr
 import { writeGeoFixtures } from './helpers/geo-fixtures.js';
 import { parseProm, sample, type Sample } from './helpers/prom-text.js';
 import { tempDir } from './helpers/tmp.js';
+import { discardingLogger } from './helpers/log.js';
 
 const TOKEN = 'metrics-test-token-0123';
 
@@ -52,7 +52,7 @@ admin: { listen: "127.0.0.1:0", token: ${TOKEN} }
     dir = tempDir('geocdn-metrics-');
     writeFileSync(join(dir, 'example.test.zone'), geoZone);
     writeFileSync(join(dir, 'geocdn.yaml'), configText(30));
-    ns = await Nameserver.start(join(dir, 'geocdn.yaml'), createLogger('test', 'silent'));
+    ns = await Nameserver.start(join(dir, 'geocdn.yaml'), discardingLogger('test'));
     port = ns.server.bound.udp[0]!.port;
     admin = ns.admin!.url;
   });
@@ -131,7 +131,7 @@ describe('GET /metrics on an edge: responses by cache status, origin latency, st
       edge: edge.context,
       self: { node: 'edge-eu-test', role: 'edge', version: 'abc123', loadedAt: Date.now() },
       cluster: { bus, node: 'edge-eu-test' },
-      logger: createLogger('test', 'silent'),
+      logger: discardingLogger('test'),
     });
   });
   after(async () => {
@@ -195,7 +195,7 @@ describe('GET /metrics on a nameserver that issues purges: each edge\'s ack late
     writeFileSync(join(dir, 'geocdn.yaml'), `dns: { listen: ["127.0.0.1:0"], watch: false }\nzones:\n  - { origin: example.test, file: example.test.zone }\nadmin: { listen: "127.0.0.1:0", token: ${TOKEN} }\n`);
     const cluster: ClusterSetup = { bus: createMemoryBus(), node: 'ns-p', cursor: memoryCursor(), ackTimeoutMs: 2000 };
     const subs = await Promise.all(['edge-1', 'edge-2'].map((node) => linkEdge(cluster.bus, { node, cursor: memoryCursor(), store: createMemoryStore(1 << 20) })));
-    const ns = await Nameserver.start(join(dir, 'geocdn.yaml'), createLogger('test', 'silent'), undefined, undefined, { cluster });
+    const ns = await Nameserver.start(join(dir, 'geocdn.yaml'), discardingLogger('test'), undefined, undefined, { cluster });
     try {
       const res = await fetch(`${ns.admin!.url}/v1/purge`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: '{"all":true}' });
       assert.equal(res.status, 200);

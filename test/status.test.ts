@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { attachEdgeToCluster, type AttachedEdge } from '../src/cluster/attach-edge.js';
 import { clusterSectionSchema } from '../src/config/cluster-schema.js';
-import { createLogger } from '../src/core/log.js';
 import { Nameserver } from '../src/dns/nameserver.js';
 import { Rcode, RRType } from '../src/dns/wire/constants.js';
 import { createMemoryStore } from '../src/edge/cache/memory-store.js';
@@ -14,10 +13,11 @@ import { query } from './helpers/dns.js';
 import { draft } from './helpers/edge-store-suite.js';
 import { hasRedis, NO_REDIS, startRedis, type TestRedis } from './helpers/redis.js';
 import { tempDir } from './helpers/tmp.js';
+import { discardingLogger } from './helpers/log.js';
 
 const TOKEN = 'status-test-token-0123';
 const cli = new URL('../src/cli.js', import.meta.url).pathname;
-const silent = createLogger('test', 'silent');
+const silent = discardingLogger('test');
 
 /** Runs `geocdn status` for real, in its own process (the nameservers run in this one). */
 function status(...admins: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { createLogger } from '../src/core/log.js';
 import { createProgress, formatProgress } from '../src/core/progress.js';
 import { portsFrom, startDemo, type Demo } from '../src/demo/run.js';
 import { parseUrlList, warm } from '../src/warm/warm.js';
 import { warmTargets } from '../src/cli/warm.js';
+import { discardingLogger } from './helpers/log.js';
 
 const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
 
@@ -26,7 +26,7 @@ describe('geocdn warm, against the demo edges', () => {
   let base: number;
   before(async () => {
     base = 20000 + Math.floor(Math.random() * 12000);
-    demo = await startDemo(portsFrom(base), createLogger('test', 'silent'));
+    demo = await startDemo(portsFrom(base), discardingLogger('test'));
   });
   after(() => demo?.stop());
 

@@ -4,10 +4,10 @@ import { createSocket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { createLogger } from '../../src/core/log.js';
 import { Nameserver } from '../../src/dns/nameserver.js';
 import { decodeMessage, encodeQuery, type Message, type QueryOptions } from '../../src/dns/wire/message.js';
 import { tempDir } from './tmp.js';
+import { discardingLogger } from './log.js';
 
 /** Sends one UDP packet and resolves with the first answer (or undefined after `timeoutMs`). */
 export function udpExchange(port: number, packet: Buffer, host = '127.0.0.1', timeoutMs = 2000): Promise<Buffer | undefined> {
@@ -86,7 +86,7 @@ export async function startNameserver(files: Record<string, string>, configYaml:
   const dir = tempDir('geocdn-test-');
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   writeFileSync(join(dir, 'geocdn.yaml'), configYaml);
-  const ns = await Nameserver.start(join(dir, 'geocdn.yaml'), createLogger('test', 'silent'), undefined, [listen]);
+  const ns = await Nameserver.start(join(dir, 'geocdn.yaml'), discardingLogger('test'), undefined, [listen]);
   return { ns, port: ns.server.bound.udp[0].port, dir, stop: () => ns.stop() };
 }
 

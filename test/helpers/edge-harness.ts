@@ -3,8 +3,9 @@ import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { edgeSectionSchema, sitesSectionSchema } from '../../src/config/edge-schema.js';
 import { after, before } from 'node:test';
-import { type Logger, createLogger } from '../../src/core/log.js';
+import type { Logger } from '../../src/core/log.js';
 import { type EdgeServer, createEdgeServer } from '../../src/edge/server.js';
+import { discardingLogger } from './log.js';
 
 export type OriginHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void | Promise<void>;
 
@@ -92,7 +93,7 @@ export function fillsSettled(edge: EdgeServer): Promise<void> {
 export async function startEdge(opts: { origin?: TestOrigin; sites?: Record<string, unknown>; edge?: Record<string, unknown>; clock?: TestClock; pop?: string; log?: Logger }): Promise<TestEdge> {
   const sites = opts.sites ?? { 'www.example.test': { origin: opts.origin!.url } };
   const config = { sites: sitesSectionSchema.parse(sites), edge: edgeSectionSchema.parse({ listen: '127.0.0.1:0', ...opts.edge }) };
-  const edge = createEdgeServer({ config, log: opts.log ?? createLogger('edge-test', 'silent'), now: opts.clock?.now, pop: opts.pop });
+  const edge = createEdgeServer({ config, log: opts.log ?? discardingLogger('edge-test'), now: opts.clock?.now, pop: opts.pop });
   const { port } = await edge.listen();
   return Object.assign(edge, { url: `http://127.0.0.1:${port}`, port });
 }

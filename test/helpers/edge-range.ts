@@ -1,10 +1,10 @@
 import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { edgeSectionSchema, sitesSectionSchema } from '../../src/config/edge-schema.js';
-import { createLogger } from '../../src/core/log.js';
 import { createMemoryStore } from '../../src/edge/cache/memory-store.js';
 import type { CacheStore, StoredObject } from '../../src/edge/cache/store.js';
 import { createEdgeServer } from '../../src/edge/server.js';
 import type { OriginHandler, TestEdge } from './edge-harness.js';
+import { discardingLogger } from './log.js';
 
 /** The memory tier seen as a tier that keeps no body in memory: every read goes through `stream(start, end)`. */
 export function streamingOnly(inner: CacheStore): CacheStore {
@@ -24,7 +24,7 @@ export function streamingOnly(inner: CacheStore): CacheStore {
 export async function startStreamingEdge(sites: Record<string, unknown>, edgeSection: Record<string, unknown> = {}): Promise<TestEdge> {
   const edge = edgeSectionSchema.parse({ listen: '127.0.0.1:0', ...edgeSection });
   const config = { sites: sitesSectionSchema.parse(sites), edge };
-  const server = createEdgeServer({ config, log: createLogger('edge-test', 'silent'), store: streamingOnly(createMemoryStore(edge.memory_size, edge.max_object_size)) });
+  const server = createEdgeServer({ config, log: discardingLogger('edge-test'), store: streamingOnly(createMemoryStore(edge.memory_size, edge.max_object_size)) });
   const { port } = await server.listen();
   return Object.assign(server, { url: `http://127.0.0.1:${port}`, port });
 }

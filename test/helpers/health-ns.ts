@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLogger } from '../../src/core/log.js';
 import { Nameserver } from '../../src/dns/nameserver.js';
 import { geoZone } from '../fixtures/test-zone.js';
 import { FakeClock } from './health-clock.js';
 import { tempDir } from './tmp.js';
+import { discardingLogger } from './log.js';
 
 /** The test zone without its static `cdn` record (it is geo-routed here). */
 export const healthZone = geoZone;
@@ -24,7 +24,7 @@ export async function startHealthNameserver(configYaml: string): Promise<HealthN
   writeFileSync(join(dir, 'example.test.zone'), healthZone);
   writeFileSync(join(dir, 'geocdn.yaml'), configYaml);
   const clock = new FakeClock();
-  const ns = await Nameserver.start(join(dir, 'geocdn.yaml'), createLogger('test', 'silent'), undefined, ['127.0.0.1:0'], { clock });
+  const ns = await Nameserver.start(join(dir, 'geocdn.yaml'), discardingLogger('test'), undefined, ['127.0.0.1:0'], { clock });
   const tick = (ms: number) => clock.step(ms, () => ns.health.idle());
   await tick(0);
   return { ns, port: ns.server.bound.udp[0]!.port, clock, tick, stop: () => ns.stop() };
