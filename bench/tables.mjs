@@ -14,8 +14,20 @@ const median = (xs) => {
 
 /** http-peers.sh results (wrk rows; rounds appended): one table per geocdn edge measured (`edge`: memory tier; `edge-disk`: disk tier only). */
 export function httpRatios(tsvText) {
-  const rows = tsvRows(tsvText).filter((r) => r[1] === 'wrk').map(([peer, , size, rps]) => [peer, size, Number(rps)]);
-  return ratioTable(rows, ['edge', 'edge-disk'], 'size', 'req/s');
+  const wrkRows = tsvRows(tsvText).filter((r) => r[1] === 'wrk');
+  const rows = wrkRows.map(([peer, , size, rps]) => [peer, size, Number(rps)]);
+  return ratioTable(rows, ['edge', 'edge-disk'], 'size', 'req/s') + clientBoundNote(wrkRows);
+}
+
+/** Sizes where wrk's own core was (nearly) full in most runs: there the ratio measures the load generator more than the servers. */
+function clientBoundNote(wrkRows) {
+  const CLIENT_FULL = 95;
+  const sizes = [...new Set(wrkRows.map((r) => r[2]))].filter((size) => {
+    const cpu = wrkRows.filter((r) => r[2] === size).map((r) => Number(r[9])).filter(Number.isFinite);
+    return cpu.length > 0 && cpu.filter((c) => c >= CLIENT_FULL).length * 2 > cpu.length;
+  });
+  if (!sizes.length) return '';
+  return `\n\nAt ${sizes.join(', ')} the load generator's core was at ≥ ${CLIENT_FULL} % in most runs (cliCPU): those ratios measure wrk as much as the servers.`;
 }
 
 /**
