@@ -15,6 +15,7 @@ import { writeHealth } from './health.js';
 import { type PassRequest, clientIp, passThrough, streamRangesOf, streamResponse } from './pass.js';
 import { planRanges, planSink, writeRangeHead, writeStoredRanges, writeUnsatisfiable } from './range-body.js';
 import { OUTCOME, type WithOutcome, writeError, writeMethodNotAllowed, writeNotModified, writePreconditionFailed, writeServerOptions, writeStored, writeStreamingHead } from './respond.js';
+import { responseGone } from './response-out.js';
 import { type SliceFallback, serveSliced } from './slice.js';
 import { type Site, bypassRule, siteLookup } from './sites.js';
 
@@ -224,7 +225,7 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
   function serveRangeAfterFill(rq: Rq, head: Extract<FillHead, { kind: 'store' }>, outcome: CacheOutcome): void {
     const key = fullKey(rq.primary, head.secondary);
     head.body.released.then(async () => {
-      if (rq.res.destroyed) return;
+      if (responseGone(rq.res)) return;
       const obj = await ctx.store.get(key);
       if (obj) return serveStored(rq, obj, outcome);
       // not stored after all (it grew past the object limit, or the origin failed): the origin answers the range itself

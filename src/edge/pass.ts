@@ -9,6 +9,7 @@ import { originRequestHeaders, responseHeaderList } from './headers.js';
 import { OriginError, type OriginResponse } from './origin.js';
 import { planRanges, planSink, writeRangeHead, writeUnsatisfiable } from './range-body.js';
 import { writeError, writeStreamingHead } from './respond.js';
+import { responseGone } from './response-out.js';
 import type { Site } from './sites.js';
 
 /** Methods that do not change state (RFC 9110 §9.2.1); any other one invalidates (RFC 9111 §4.4). */
@@ -96,7 +97,7 @@ export function streamRangesOf(ctx: EdgeContext, p: PassRequest, r: OriginRespon
   r.body.on('data', (c: Buffer) => {
     cut.write(c);
     // paused only while the client is there to drain: a closed response resumes the body (above)
-    if (!res.destroyed && !res.writableEnded && (res as { writableNeedDrain?: boolean }).writableNeedDrain) {
+    if (!responseGone(res) && !res.writableEnded && (res as { writableNeedDrain?: boolean }).writableNeedDrain) {
       r.body.pause();
       res.once('drain', () => r.body.resume());
     }

@@ -6,6 +6,7 @@ import type { ByteRange } from './cache/range.js';
 import type { OpenedBody, StoredObject } from './cache/store.js';
 import type { HeaderList } from './headers.js';
 import { type Identity, writeStreamingHead } from './respond.js';
+import { responseGone } from './response-out.js';
 
 /** The body of a 206 laid out before the first byte is sent: part heads, lengths, the fields it adds. */
 export interface RangePlan {
@@ -68,7 +69,7 @@ export class ResponseOut {
   ) {}
 
   get closed(): boolean {
-    return this.res.destroyed || this.res.writableEnded;
+    return this.res.writableEnded || responseGone(this.res);
   }
 
   write(chunk: Buffer): Promise<void> | undefined {
@@ -87,7 +88,7 @@ export class ResponseOut {
     const res = this.res;
     // A drain may have come and gone while bytes were sent without waiting: the response's own flag knows (HTTP/1).
     const needDrain = (res as { writableNeedDrain?: boolean }).writableNeedDrain ?? this.full;
-    if (!needDrain || res.destroyed) {
+    if (!needDrain || responseGone(res)) {
       this.full = false;
       return undefined;
     }

@@ -4,6 +4,7 @@ import { type CacheOutcome, cacheStatusValue } from './cache/decision.js';
 import { currentAge } from './cache/freshness.js';
 import type { OpenedBody, StoredObject } from './cache/store.js';
 import { type HeaderList, flatHeaders, headerLines, http2Fields, notModifiedHeaders, statusLine } from './headers.js';
+import { isHttp2 } from './response-out.js';
 
 /** The parts of node's ServerResponse the fast path sets directly (node 20–24 internals). */
 interface RawResponse {
@@ -107,11 +108,6 @@ function writeStoredFields(res: ServerResponse, obj: StoredObject, outcome: Cach
   if (m.status !== 204 && m.status !== 304) extra.push('content-length', String(m.bodySize));
   res.writeHead(m.status, fieldsFor(res, m.headers, extra));
   return sendStoredBody(res, obj, res.req.method !== 'HEAD' && m.status !== 204 && m.status !== 304, opened);
-}
-
-/** Is this an HTTP/2 response (compatibility API)? Connection-specific fields are forbidden there. */
-function isHttp2(res: ServerResponse): boolean {
-  return (res as unknown as { stream?: unknown }).stream !== undefined;
 }
 
 /** The origin's fields and ours for `writeHead`; on HTTP/2 only those it can carry. */

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { type ClientHttp2Session, connect as h2connect } from 'node:http2';
+import { type ClientHttp2Session, constants, connect as h2connect } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { type PeerCertificate, connect as tlsConnect } from 'node:tls';
 import type { TestEdge } from './edge-harness.js';
@@ -84,5 +84,29 @@ export function tlsHttp1(port: number, head: string, giveUpMs = 10_000): Promise
       resolve({ text, ms: Date.now() - started });
     });
     s.on('error', reject);
+  });
+}
+
+/**
+ * Opens a stream for `path`, reads until at least `bytes` of its body arrived, then resets it
+ * (RST_STREAM CANCEL); resolves with the bytes read. The reset is sent from a new macrotask:
+ * node 20's HTTP/2 frees a stream reset from inside its own receive callback while it is still
+ * reading it (nodejs/node#64113), which corrupts this test process's heap.
+ */
+export function h2reset(session: ClientHttp2Session, path: string, bytes: number, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = session.request({ ':method': 'GET', ':path': path, ':authority': 'www.example.test', ...headers });
+    let got = 0;
+    req.on('error', reject);
+    req.on('end', () => reject(new Error(`${path}: the whole body (${got} bytes) came before the reset`)));
+    req.on('data', (c: Buffer) => {
+      got += c.length;
+      if (got < bytes || req.isPaused()) return;
+      req.pause();
+      setImmediate(() => {
+        req.close(constants.NGHTTP2_CANCEL);
+        resolve(got);
+      });
+    });
   });
 }
