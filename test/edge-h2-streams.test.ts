@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { selfSignedCertificate, writePemPair } from '../src/demo/certificate.js';
 import { type TestEdge, type TestOrigin, fillsSettled, fixed, startEdge, startOrigin, until } from './helpers/edge-harness.js';
-import { h2get, h2reset, h2session, tlsPort } from './helpers/tls.js';
+import { rangedOrigin } from './helpers/edge-range.js';
+import { h2get, h2reset, h2session, h2stalled, tlsPort } from './helpers/tls.js';
 import { tempDir } from './helpers/tmp.js';
 
 // HTTP/2 bodies: clients that reset their streams, read slowly or not at all.
@@ -31,8 +32,9 @@ function filesOpenIn(dir: string): number {
   return n;
 }
 
-describe('HTTP/2: a client that resets its stream mid-body', () => {
+describe('HTTP/2: disk-only objects', () => {
   const big = randomBytes(8 * 1024 * 1024);
+  const medium = randomBytes(1024 * 1024 + 17);
   let origin: TestOrigin;
   let edge: TestEdge;
   let port: number;
@@ -41,6 +43,7 @@ describe('HTTP/2: a client that resets its stream mid-body', () => {
   before(async () => {
     origin = await startOrigin();
     origin.route('/big', fixed(200, { 'cache-control': 'max-age=600', etag: '"big"' }, big));
+    origin.route('/medium', fixed(200, { 'cache-control': 'max-age=600' }, medium));
     dir = join(tempDir('geocdn-h2-streams-'), 'disk');
     // Nothing above 1 KiB in memory: /big is read from its file.
     edge = await startEdge({ origin, edge: { memory_size: '1MiB', max_object_size: '1KiB', disk: { path: dir, size: '64MiB', max_object_size: '16MiB' }, tls: await tlsSection() } });
@@ -67,5 +70,106 @@ describe('HTTP/2: a client that resets its stream mid-body', () => {
       s.close();
     }
     assert.equal(origin.count('/big'), 1);
+  });
+
+  it('thirty HITs not read on one connection: its other requests are answered; each body is whole once read', async () => {
+    const s = await h2session(port);
+    try {
+      assert.equal((await h2get(s, '/medium')).headers['x-cache-status'], 'MISS');
+      await fillsSettled(edge);
+      // each has had bytes: the edge has handed its stream what it hands at once
+      const stalled = await Promise.all(Array.from({ length: 30 }, () => h2stalled(s, '/medium', 1)));
+      const other = await h2get(s, '/big', { range: 'bytes=0-99' });
+      assert.equal(other.status, 206);
+      assert.deepEqual(other.body, big.subarray(0, 100));
+      for (const one of stalled) assert.equal(sha(await one.finish()), sha(medium));
+    } finally {
+      s.close();
+    }
+  });
+});
+
+describe('HTTP/2: large bodies in memory, to a client that does not read', () => {
+  const big = randomBytes(20 * 1024 * 1024);
+  const fill = randomBytes(32 * 1024 * 1024);
+  let origin: TestOrigin;
+  let edge: TestEdge;
+  let port: number;
+
+  before(async () => {
+    origin = await startOrigin();
+    origin.route('/big', fixed(200, { 'cache-control': 'max-age=600' }, big));
+    origin.route('/fill', fixed(200, { 'cache-control': 'max-age=600' }, fill));
+    origin.route('/small', fixed(200, { 'cache-control': 'max-age=600' }, 'small'));
+    origin.route('/sliced', rangedOrigin({ body: big, headers: { 'cache-control': 'max-age=600' } }));
+    edge = await startEdge({
+      origin,
+      sites: { 'www.example.test': { origin: origin.url }, 'slices.example.test': { origin: origin.url, slice_size: '4MiB' } },
+      edge: { memory_size: '128MiB', max_object_size: '48MiB', tls: await tlsSection() },
+    });
+    port = tlsPort(edge);
+  });
+  after(async () => {
+    await edge?.close();
+    await origin?.close();
+  });
+
+  /** A request on `s` that must be answered while the stalled streams wait. */
+  async function answered(s: Awaited<ReturnType<typeof h2session>>): Promise<void> {
+    const r = await h2get(s, '/small');
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), 'small');
+  }
+
+  it('a HIT: the other requests on the connection are answered, and the body is whole once read', async () => {
+    const s = await h2session(port);
+    try {
+      assert.equal(sha((await h2get(s, '/big')).body), sha(big));
+      await fillsSettled(edge);
+      const stalled = await h2stalled(s, '/big');
+      assert.equal(stalled.headers['x-cache-status'], 'HIT');
+      await answered(s);
+      assert.equal(sha(await stalled.finish()), sha(big));
+    } finally {
+      s.close();
+    }
+  });
+
+  it('a MISS read slowly: the bytes the fill brings meanwhile wait at the edge, not in the connection', async () => {
+    const s = await h2session(port);
+    try {
+      const stalled = await h2stalled(s, '/fill');
+      assert.equal(stalled.headers['x-cache-status'], 'MISS');
+      await fillsSettled(edge); // every byte of the origin's is at the edge
+      // Read a MiB at a time: whatever the edge had handed the stream is read in the end,
+      // and what it hands next is everything the fill brought meanwhile, unless it holds it back.
+      let read = 0;
+      const onData = (c: Buffer): void => void (read += c.length);
+      stalled.stream.on('data', onData);
+      for (let mib = 1; mib <= fill.length / 2 / 2 ** 20 + 1; mib++) {
+        stalled.stream.resume();
+        await until(() => read >= mib * 2 ** 20, 'a MiB more of the body');
+        stalled.stream.pause();
+        await answered(s);
+      }
+      stalled.stream.off('data', onData);
+      assert.equal(sha(await stalled.finish()), sha(fill));
+    } finally {
+      s.close();
+    }
+  });
+
+  it('a sliced object: four streams not read, each holding a slice, leave the connection usable', async () => {
+    const s = await h2session(port);
+    try {
+      const whole = await h2get(s, '/sliced', { ':authority': 'slices.example.test' });
+      assert.equal(sha(whole.body), sha(big));
+      await fillsSettled(edge);
+      const stalled = await Promise.all(Array.from({ length: 4 }, () => h2stalled(s, '/sliced', 1, { ':authority': 'slices.example.test' })));
+      await answered(s);
+      for (const one of stalled) assert.equal(sha(await one.finish()), sha(big));
+    } finally {
+      s.close();
+    }
   });
 });

@@ -15,7 +15,7 @@ import { writeHealth } from './health.js';
 import { type PassRequest, clientIp, passThrough, streamRangesOf, streamResponse } from './pass.js';
 import { planRanges, planSink, writeRangeHead, writeStoredRanges, writeUnsatisfiable } from './range-body.js';
 import { OUTCOME, type WithOutcome, writeError, writeMethodNotAllowed, writeNotModified, writePreconditionFailed, writeServerOptions, writeStored, writeStreamingHead } from './respond.js';
-import { responseGone } from './response-out.js';
+import { ResponseOut, responseGone } from './response-out.js';
 import { type SliceFallback, serveSliced } from './slice.js';
 import { type Site, bypassRule, siteLookup } from './sites.js';
 
@@ -159,7 +159,7 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
               const plan = planRanges(r.ranges, head.contentLength, headers);
               writeRangeHead(res, plan, outcome, ctx.id, age);
               if (req.method === 'HEAD') return void res.end();
-              const cut = planSink(res, plan, countBytes);
+              const cut = planSink(new ResponseOut(res, countBytes), plan);
               if (!head.body.attach(cut)) return void res.destroy();
               res.once('close', () => head.body.detach(cut));
               return;
@@ -173,14 +173,8 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
             writeStreamingHead(res, head.status, headers, head.contentLength, outcome, ctx.id, age);
             return void res.end();
           }
-          const sink: BodySink = {
-            write(c) {
-              ctx.stats.bytes += c.length;
-              res.write(c);
-            },
-            end: () => res.end(),
-            fail: () => res.destroy(),
-          };
+          const out = new ResponseOut(res, countBytes);
+          const sink: BodySink = { write: (c) => out.send(c), end: () => out.end(), fail: () => res.destroy() };
           writeStreamingHead(res, head.status, headers, head.contentLength, outcome, ctx.id, age);
           if (!head.body.attach(sink)) return void res.destroy();
           res.once('close', () => head.body.detach(sink));

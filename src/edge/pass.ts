@@ -9,7 +9,7 @@ import { originRequestHeaders, responseHeaderList } from './headers.js';
 import { OriginError, type OriginResponse } from './origin.js';
 import { planRanges, planSink, writeRangeHead, writeUnsatisfiable } from './range-body.js';
 import { writeError, writeStreamingHead } from './respond.js';
-import { responseGone } from './response-out.js';
+import { ResponseOut } from './response-out.js';
 import type { Site } from './sites.js';
 
 /** Methods that do not change state (RFC 9110 §9.2.1); any other one invalidates (RFC 9111 §4.4). */
@@ -93,13 +93,15 @@ export function streamRangesOf(ctx: EdgeContext, p: PassRequest, r: OriginRespon
     r.body.resume();
     return true;
   }
-  const cut = planSink(res, plan, (n) => (ctx.stats.bytes += n));
+  const out = new ResponseOut(res, (n) => (ctx.stats.bytes += n));
+  const cut = planSink(out, plan);
   r.body.on('data', (c: Buffer) => {
     cut.write(c);
-    // paused only while the client is there to drain: a closed response resumes the body (above)
-    if (!responseGone(res) && !res.writableEnded && (res as { writableNeedDrain?: boolean }).writableNeedDrain) {
+    // the client's pace; a client gone resumes the body too (it is read to the end, above)
+    const behind = out.drained();
+    if (behind && !out.closed) {
       r.body.pause();
-      res.once('drain', () => r.body.resume());
+      void behind.then(() => r.body.resume());
     }
   });
   r.body.on('end', () => cut.end());

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { type ClientHttp2Session, constants, connect as h2connect } from 'node:http2';
+import { type ClientHttp2Session, type ClientHttp2Stream, constants, connect as h2connect } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { type PeerCertificate, connect as tlsConnect } from 'node:tls';
 import type { TestEdge } from './edge-harness.js';
@@ -107,6 +107,41 @@ export function h2reset(session: ClientHttp2Session, path: string, bytes: number
         req.close(constants.NGHTTP2_CANCEL);
         resolve(got);
       });
+    });
+  });
+}
+
+/** A stream that stopped reading its body; `finish` reads the rest and resolves with the whole body. */
+export interface StalledStream {
+  readonly stream: ClientHttp2Stream;
+  readonly headers: Record<string, string | string[] | undefined>;
+  finish(): Promise<Buffer>;
+}
+
+/** A stream for `path` that stops reading once `bytes` of its body have arrived (0: at its head). */
+export function h2stalled(session: ClientHttp2Session, path: string, bytes = 0, headers: Record<string, string> = {}): Promise<StalledStream> {
+  return new Promise((resolve, reject) => {
+    const req = session.request({ ':method': 'GET', ':path': path, ':authority': 'www.example.test', ...headers });
+    const chunks: Buffer[] = [];
+    let got = 0;
+    let head: Record<string, string | string[] | undefined> = {};
+    const ended = new Promise<Buffer>((done, fail) => {
+      req.on('end', () => done(Buffer.concat(chunks)));
+      req.on('error', fail);
+    });
+    ended.catch(reject);
+    const stalled = (): void => {
+      req.pause();
+      resolve({ stream: req, headers: head, finish: () => (req.resume(), ended) });
+    };
+    req.on('response', (h) => {
+      head = h as Record<string, string | string[] | undefined>;
+      if (bytes === 0) stalled();
+    });
+    req.on('data', (c: Buffer) => {
+      chunks.push(c);
+      got += c.length;
+      if (bytes > 0 && got >= bytes && got - c.length < bytes) stalled();
     });
   });
 }
