@@ -10,7 +10,7 @@ import type { OpenedBody, StoredObject, VariantIndex } from './cache/store.js';
 import type { EdgeContext } from './context.js';
 import { type FillHead, runFill } from './fill.js';
 import { responseHeaderList, viaHasLoop } from './headers.js';
-import { framingRefusal } from './request-checks.js';
+import { declaresContent, framingRefusal, hasHttp2Content, mayCarryHttp2Content } from './request-checks.js';
 import { writeHealth } from './health.js';
 import { type PassRequest, clientIp, passThrough, streamRangesOf, streamResponse } from './pass.js';
 import { planRanges, planSink, writeRangeHead, writeStoredRanges, writeUnsatisfiable } from './range-body.js';
@@ -327,11 +327,23 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
     }
     const rule = bypassRule(site, method, target, h.cookie);
     if (rule) return void passThrough(ctx, p, { status: 'BYPASS', reason: rule, stored: 'method' }).catch((e: unknown) => fail(p, e));
-    if ((h['content-length'] !== undefined && h['content-length'] !== '0') || h['transfer-encoding'] !== undefined) {
-      return void passThrough(ctx, p, { status: 'BYPASS', reason: 'request-body', stored: 'method' }).catch((e: unknown) => fail(p, e));
+    if (declaresContent(req)) return passContent(p);
+    if (mayCarryHttp2Content(req)) {
+      return void hasHttp2Content(req).then((has) => (has ? passContent(p) : lookup(p, method)), (e: unknown) => fail(p, e));
     }
-    const rq: Rq = { req, res, site, target, host, scheme, primary: primaryKey('http', site.name, target, site.keyRules), cc: requestCacheControl(site, req) };
-    if (h.authorization !== undefined) {
+    lookup(p, method);
+  }
+
+  /** A GET or HEAD with content goes to the origin as it is: the content may change the answer. */
+  function passContent(p: PassRequest): void {
+    passThrough(ctx, p, { status: 'BYPASS', reason: 'request-body', stored: 'method' }).catch((e: unknown) => fail(p, e));
+  }
+
+  /** A GET or HEAD that may be answered from the cache. */
+  function lookup(p: PassRequest, method: string): void {
+    const { req, site, target } = p;
+    const rq: Rq = { ...p, primary: primaryKey('http', site.name, target, site.keyRules), cc: requestCacheControl(site, req) };
+    if (req.headers.authorization !== undefined) {
       // RFC 9111 §3.5: never answered from cache; the response is stored only if the origin marks it shared
       if (method === 'HEAD') return void passThrough(ctx, p, { status: 'BYPASS', reason: 'authorization', stored: 'authorization' }).catch((e: unknown) => fail(p, e));
       return serveBypassFill(rq);
