@@ -4,7 +4,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { selfSignedCertificate, writePemPair } from '../src/demo/certificate.js';
-import { type TestEdge, type TestOrigin, fillsSettled, fixed, startEdge, startOrigin, until } from './helpers/edge-harness.js';
+import { type TestEdge, type TestOrigin, fillsSettled, fixed, gate, startEdge, startOrigin, until } from './helpers/edge-harness.js';
 import { rangedOrigin } from './helpers/edge-range.js';
 import { h2get, h2reset, h2session, h2stalled, tlsPort } from './helpers/tls.js';
 import { tempDir } from './helpers/tmp.js';
@@ -168,6 +168,134 @@ describe('HTTP/2: large bodies in memory, to a client that does not read', () =>
       const stalled = await Promise.all(Array.from({ length: 4 }, () => h2stalled(s, '/sliced', 1, { ':authority': 'slices.example.test' })));
       await answered(s);
       for (const one of stalled) assert.equal(sha(await one.finish()), sha(big));
+    } finally {
+      s.close();
+    }
+  });
+});
+
+describe('HTTP/2: clients that leave a MISS others are collapsed onto', () => {
+  const body = randomBytes(4 * 1024 * 1024);
+  let origin: TestOrigin;
+  let edge: TestEdge;
+  let port: number;
+  const rest = gate();
+
+  before(async () => {
+    origin = await startOrigin();
+    // Half the body at once, the rest when the test says so.
+    origin.route('/slow', async (_req, res) => {
+      res.writeHead(200, { 'cache-control': 'max-age=600', 'content-length': body.length });
+      res.write(body.subarray(0, body.length / 2));
+      await rest.promise;
+      res.end(body.subarray(body.length / 2));
+    });
+    edge = await startEdge({ origin, edge: { tls: await tlsSection() } });
+    port = tlsPort(edge);
+  });
+  after(async () => {
+    await edge?.close();
+    await origin?.close();
+  });
+
+  it('the leader resets its stream and another client closes its connection mid-body: the fill goes on for the rest and is stored', async () => {
+    const [leading, joining, leaving] = await Promise.all([h2session(port), h2session(port), h2session(port)]);
+    try {
+      const reset = h2reset(leading, '/slow', 100_000);
+      await until(() => origin.count('/slow') === 1, 'the fill to start');
+      const joined = h2get(joining, '/slow');
+      const left = await h2stalled(leaving, '/slow', 100_000);
+      assert.equal(left.headers['x-cache-status'], 'MISS');
+      await reset;
+      leaving.destroy();
+      rest.open();
+      const r = await joined;
+      assert.equal(r.headers['x-cache-status'], 'MISS');
+      assert.match(String(r.headers['cache-status']), /collapsed/);
+      assert.equal(sha(r.body), sha(body));
+      await fillsSettled(edge);
+      const hit = await h2get(joining, '/slow');
+      assert.equal(hit.headers['x-cache-status'], 'HIT');
+      assert.equal(sha(hit.body), sha(body));
+      assert.equal(origin.count('/slow'), 1);
+      await until(() => edge.context.stats.inflight === 0, 'every response to be over');
+    } finally {
+      for (const s of [leading, joining, leaving]) s.destroy();
+    }
+  });
+});
+
+describe('HTTP/2: many streams on one connection', () => {
+  let origin: TestOrigin;
+  let edge: TestEdge;
+  let port: number;
+  const bodyOf = (n: number): Buffer => Buffer.alloc((n % 7) * 30_000 + 10, n);
+
+  before(async () => {
+    origin = await startOrigin();
+    origin.route('/obj', async (req, res) => {
+      const n = Number(new URL(req.url ?? '', 'http://x').searchParams.get('n'));
+      await new Promise((r) => setTimeout(r, 20)); // long enough for the requests of one URL to collapse
+      res.writeHead(200, { 'cache-control': 'max-age=600', etag: `"e${n}"`, 'content-length': bodyOf(n).length });
+      res.end(bodyOf(n));
+    });
+    origin.route('/upload', (req, res, body) => {
+      res.writeHead(200, { 'cache-control': 'no-store' });
+      res.end(`${req.method} ${body.length} ${sha(body)}`);
+    });
+    edge = await startEdge({ origin, edge: { tls: await tlsSection() } });
+    port = tlsPort(edge);
+  });
+  after(async () => {
+    await edge?.close();
+    await origin?.close();
+  });
+
+  it('100 at once, HITs and MISSes, GET, HEAD, If-None-Match and Range: each gets its own answer', async () => {
+    const s = await h2session(port);
+    try {
+      // Even n are stored first; odd n are MISSes, each asked for twice at once.
+      await Promise.all(Array.from({ length: 25 }, (_, i) => h2get(s, `/obj?n=${2 * i}`)));
+      await fillsSettled(edge);
+      const asks = Array.from({ length: 100 }, (_, i) => ({ n: i < 50 ? 2 * (i % 25) + 1 : 2 * (i % 25), kind: i % 4 }));
+      const replies = await Promise.all(
+        asks.map(({ n, kind }) => {
+          const path = `/obj?n=${n}`;
+          if (kind === 1) return h2get(s, path, {}, 'HEAD');
+          if (kind === 2) return h2get(s, path, { 'if-none-match': `"e${n}"` });
+          if (kind === 3) return h2get(s, path, { range: 'bytes=0-4,8-9' });
+          return h2get(s, path);
+        }),
+      );
+      replies.forEach((r, i) => {
+        const { n, kind } = asks[i]!;
+        const body = bodyOf(n);
+        const what = `n=${n} kind=${kind}`;
+        assert.equal(r.headers['x-cache-status'], n % 2 === 0 ? 'HIT' : 'MISS', what);
+        if (kind === 0) assert.deepEqual(r.body, body, what);
+        if (kind === 1) assert.deepEqual([r.status, r.headers['content-length'], r.body.length], [200, String(body.length), 0], what);
+        if (kind === 2) assert.deepEqual([r.status, r.body.length], [304, 0], what);
+        if (kind === 3) {
+          assert.equal(r.status, 206, what);
+          assert.equal(r.body.length, Number(r.headers['content-length']), what);
+        }
+      });
+    } finally {
+      s.close();
+    }
+    // one fetch per URL: 25 stored first, 25 MISSes asked for twice
+    assert.equal(origin.requests.filter((r) => r.url.startsWith('/obj')).length, 50);
+    await until(() => edge.context.stats.inflight === 0, 'every response to be over');
+  });
+
+  it('a 3 MiB POST body without Content-Length reaches the origin whole, beside other streams', async () => {
+    const upload = randomBytes(3 * 1024 * 1024);
+    const s = await h2session(port);
+    try {
+      const [post, get] = await Promise.all([h2get(s, '/upload', {}, 'POST', upload), h2get(s, '/obj?n=0')]);
+      assert.equal(post.headers['x-cache-status'], 'BYPASS');
+      assert.equal(post.body.toString(), `POST ${upload.length} ${sha(upload)}`);
+      assert.equal(get.headers['x-cache-status'], 'HIT');
     } finally {
       s.close();
     }

@@ -29,7 +29,7 @@ export interface H2Reply {
 }
 
 /** One HTTP/2 request on a session. */
-export function h2get(session: ClientHttp2Session, path: string, headers: Record<string, string> = {}, method = 'GET', body?: string): Promise<H2Reply> {
+export function h2get(session: ClientHttp2Session, path: string, headers: Record<string, string> = {}, method = 'GET', body?: string | Buffer): Promise<H2Reply> {
   return new Promise((resolve, reject) => {
     const req = session.request({ ':method': method, ':path': path, ':authority': 'www.example.test', ...headers }, { endStream: body === undefined });
     let status = 0;
