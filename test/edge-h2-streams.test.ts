@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readlinkSync } from 'node:fs';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { selfSignedCertificate, writePemPair } from '../src/demo/certificate.js';
@@ -298,6 +301,91 @@ describe('HTTP/2: many streams on one connection', () => {
       assert.equal(get.headers['x-cache-status'], 'HIT');
     } finally {
       s.close();
+    }
+  });
+});
+
+/** One HTTP/2 frame: 24-bit length, type, flags, stream id, payload (RFC 9113 §4.1). */
+function frame(type: number, flags: number, stream: number, payload: Buffer): Buffer {
+  const head = Buffer.alloc(9);
+  head.writeUIntBE(payload.length, 0, 3);
+  head[3] = type;
+  head[4] = flags;
+  head.writeUInt32BE(stream, 5);
+  return Buffer.concat([head, payload]);
+}
+
+/**
+ * Starts an upload on a connection of raw frames (node's client sends END_STREAM before any
+ * RST_STREAM, as a browser cancelling an upload does not); `reset()` sends RST_STREAM (CANCEL) alone.
+ */
+async function rawUpload(port: number, path: string, bytes: Buffer): Promise<{ reset(): void; close(): void }> {
+  const socket = tlsConnect({ port, host: '127.0.0.1', servername: 'www.example.test', ALPNProtocols: ['h2'], rejectUnauthorized: false });
+  await new Promise((resolve) => socket.once('secureConnect', resolve));
+  socket.on('data', () => undefined);
+  socket.on('error', () => undefined);
+  // HPACK literal fields without indexing, new names (RFC 7541 §6.2.2)
+  const field = (n: string, v: string): Buffer => Buffer.concat([Buffer.from([0, n.length]), Buffer.from(n), Buffer.from([v.length]), Buffer.from(v)]);
+  const fields = Buffer.concat([field(':method', 'PUT'), field(':path', path), field(':scheme', 'https'), field(':authority', 'www.example.test')]);
+  socket.write(Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'));
+  socket.write(frame(0x4, 0, 0, Buffer.alloc(0))); // SETTINGS
+  socket.write(frame(0x1, 0x4, 1, fields)); // HEADERS, END_HEADERS, the stream left open
+  socket.write(frame(0x0, 0, 1, bytes)); // DATA
+  return { reset: () => void socket.write(frame(0x3, 0, 1, Buffer.from([0, 0, 0, 8]))), close: () => socket.destroy() };
+}
+
+describe('HTTP/2: an upload the client abandons', () => {
+  let origin: Server;
+  let edge: TestEdge;
+  let port: number;
+  /** How each upload to the origin ended: 'end' (the whole body, as far as it knows) or 'aborted'. */
+  const uploads: string[] = [];
+  let received = 0;
+
+  before(async () => {
+    origin = createServer((req, res) => {
+      let done = false;
+      req.on('data', (c: Buffer) => void (received += c.length));
+      req.on('end', () => {
+        done = true;
+        uploads.push('end');
+        res.end('stored');
+      });
+      req.on('close', () => void (done || uploads.push('aborted')));
+    });
+    await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+    edge = await startEdge({ sites: { 'www.example.test': { origin: url } }, edge: { tls: await tlsSection() } });
+    port = tlsPort(edge);
+  });
+  after(async () => {
+    await edge?.close();
+    origin.closeAllConnections();
+    await new Promise((resolve) => origin.close(resolve));
+  });
+
+  it('a connection closed mid-upload is no shorter upload to the origin: the origin request is aborted', async () => {
+    const s = await h2session(port);
+    s.on('error', () => undefined);
+    const put = s.request({ ':method': 'PUT', ':path': '/file', ':authority': 'www.example.test' }, { endStream: false });
+    put.on('error', () => undefined);
+    put.write(randomBytes(256 * 1024));
+    await until(() => received > 0, 'the first bytes to reach the origin');
+    s.destroy();
+    await until(() => uploads.length === 1, 'the origin request to end one way or the other');
+    assert.deepEqual(uploads.splice(0), ['aborted']);
+  });
+
+  it('a stream reset mid-upload (RST_STREAM without END_STREAM, as a browser cancels) aborts the origin request', async () => {
+    received = 0;
+    const upload = await rawUpload(port, '/file', randomBytes(1000));
+    try {
+      await until(() => received > 0, 'the first bytes to reach the origin');
+      upload.reset();
+      await until(() => uploads.length === 1, 'the origin request to end one way or the other');
+      assert.deepEqual(uploads.splice(0), ['aborted']);
+    } finally {
+      upload.close();
     }
   });
 });

@@ -38,6 +38,17 @@ function requestHasBody(req: IncomingMessage): boolean {
   return stream !== undefined && !stream.endAfterHeaders;
 }
 
+/**
+ * The request's content as the origin gets it. node ends an HTTP/2 request whose client went away
+ * mid-content (closed the connection, reset the stream) as if the content were complete: sent on so,
+ * a cut upload would reach the origin as a whole, shorter one. Such a request is closed without its
+ * end instead, and the origin request is aborted, as when an HTTP/1.1 client goes away.
+ */
+function contentOf(req: IncomingMessage): IncomingMessage {
+  if ((req as { stream?: unknown }).stream !== undefined) req.once('aborted', () => req.destroy());
+  return req;
+}
+
 /** Streams an origin response to the client with backpressure; nothing is stored. */
 export function streamResponse(ctx: EdgeContext, p: PassRequest, r: OriginResponse, outcome: CacheOutcome): void {
   const lengthText = headerValue(r.headers, 'content-length');
@@ -120,7 +131,7 @@ export async function passThrough(ctx: EdgeContext, p: PassRequest, outcome: Cac
       method,
       path: p.target,
       headers: originRequestHeaders(req.headers, { clientIp: clientIp(req), via: ctx.id.via, host: site.originHost ?? p.host, forFill: false, proto: p.scheme }),
-      body: hasBody ? req : undefined,
+      body: hasBody ? contentOf(req) : undefined,
     });
   } catch (e) {
     const timeout = e instanceof OriginError && e.kind === 'timeout';
