@@ -319,7 +319,7 @@ function frame(type: number, flags: number, stream: number, payload: Buffer): Bu
  * Starts an upload on a connection of raw frames (node's client sends END_STREAM before any
  * RST_STREAM, as a browser cancelling an upload does not); `reset()` sends RST_STREAM (CANCEL) alone.
  */
-async function rawUpload(port: number, path: string, bytes: Buffer): Promise<{ reset(): void; close(): void }> {
+async function rawUpload(port: number, path: string, bytes: Buffer, resetAtOnce = false): Promise<{ reset(): void; close(): void }> {
   const socket = tlsConnect({ port, host: '127.0.0.1', servername: 'www.example.test', ALPNProtocols: ['h2'], rejectUnauthorized: false });
   await new Promise((resolve) => socket.once('secureConnect', resolve));
   socket.on('data', () => undefined);
@@ -330,17 +330,22 @@ async function rawUpload(port: number, path: string, bytes: Buffer): Promise<{ r
   socket.write(Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'));
   socket.write(frame(0x4, 0, 0, Buffer.alloc(0))); // SETTINGS
   socket.write(frame(0x1, 0x4, 1, fields)); // HEADERS, END_HEADERS, the stream left open
+  const reset = (): void => void socket.write(frame(0x3, 0, 1, Buffer.from([0, 0, 0, 8])));
+  socket.cork();
   socket.write(frame(0x0, 0, 1, bytes)); // DATA
-  return { reset: () => void socket.write(frame(0x3, 0, 1, Buffer.from([0, 0, 0, 8]))), close: () => socket.destroy() };
+  if (resetAtOnce) reset();
+  socket.uncork();
+  return { reset, close: () => socket.destroy() };
 }
 
 describe('HTTP/2: an upload the client abandons', () => {
   let origin: Server;
   let edge: TestEdge;
   let port: number;
-  /** How each upload to the origin ended: 'end' (the whole body, as far as it knows) or 'aborted'. */
+  /** How each request to the origin ended: `<path> end` (the whole body, as far as it knows) or `<path> aborted`. */
   const uploads: string[] = [];
   let received = 0;
+  const held = gate();
 
   before(async () => {
     origin = createServer((req, res) => {
@@ -348,14 +353,16 @@ describe('HTTP/2: an upload the client abandons', () => {
       req.on('data', (c: Buffer) => void (received += c.length));
       req.on('end', () => {
         done = true;
-        uploads.push('end');
-        res.end('stored');
+        uploads.push(`${req.url} end`);
+        if (req.url === '/hold') void held.promise.then(() => res.end('held'));
+        else res.end('stored');
       });
-      req.on('close', () => void (done || uploads.push('aborted')));
+      req.on('close', () => void (done || uploads.push(`${req.url} aborted`)));
     });
     await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
-    edge = await startEdge({ sites: { 'www.example.test': { origin: url } }, edge: { tls: await tlsSection() } });
+    // One origin connection: a request sent after another reaches the origin after it.
+    edge = await startEdge({ sites: { 'www.example.test': { origin: url } }, edge: { origin_connections: 1, tls: await tlsSection() } });
     port = tlsPort(edge);
   });
   after(async () => {
@@ -373,7 +380,7 @@ describe('HTTP/2: an upload the client abandons', () => {
     await until(() => received > 0, 'the first bytes to reach the origin');
     s.destroy();
     await until(() => uploads.length === 1, 'the origin request to end one way or the other');
-    assert.deepEqual(uploads.splice(0), ['aborted']);
+    assert.deepEqual(uploads.splice(0), ['/file aborted']);
   });
 
   it('a stream reset mid-upload (RST_STREAM without END_STREAM, as a browser cancels) aborts the origin request', async () => {
@@ -383,9 +390,32 @@ describe('HTTP/2: an upload the client abandons', () => {
       await until(() => received > 0, 'the first bytes to reach the origin');
       upload.reset();
       await until(() => uploads.length === 1, 'the origin request to end one way or the other');
-      assert.deepEqual(uploads.splice(0), ['aborted']);
+      assert.deepEqual(uploads.splice(0), ['/file aborted']);
     } finally {
       upload.close();
+    }
+  });
+
+  it('a stream reset while its upload waits for an origin connection: the origin never gets it as a whole', async () => {
+    const s = await h2session(port);
+    try {
+      // The one origin connection is busy: the upload waits in line behind /hold.
+      const hold = h2get(s, '/hold', { 'cache-control': 'no-cache' });
+      await until(() => uploads.includes('/hold end'), 'the origin to hold its connection');
+      const asked = edge.context.stats.requests;
+      const upload = await rawUpload(port, '/early', randomBytes(1000), true);
+      try {
+        await until(() => edge.context.stats.requests > asked && edge.context.stats.inflight === 1, 'the edge to take the upload and see it reset');
+        held.open();
+        assert.equal((await hold).status, 200);
+        // after whatever of the upload was sent, on the one origin connection
+        assert.equal((await h2get(s, '/marker')).status, 200);
+        assert.deepEqual(uploads.filter((u) => u !== '/early aborted'), ['/hold end', '/marker end']);
+      } finally {
+        upload.close();
+      }
+    } finally {
+      s.close();
     }
   });
 });

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream';
+import { PassThrough, type Readable, pipeline } from 'node:stream';
 import type { CacheOutcome } from './cache/decision.js';
 import { headerValue } from './cache/freshness.js';
 import { primaryKey } from './cache/keys.js';
@@ -40,13 +40,23 @@ function requestHasBody(req: IncomingMessage): boolean {
 
 /**
  * The request's content as the origin gets it. node ends an HTTP/2 request whose client went away
- * mid-content (closed the connection, reset the stream) as if the content were complete: sent on so,
- * a cut upload would reach the origin as a whole, shorter one. Such a request is closed without its
- * end instead, and the origin request is aborted, as when an HTTP/1.1 client goes away.
+ * mid-content (closed the connection, reset the stream) as if the content were complete, and undici
+ * would send it on as a whole, shorter body (its length even taken from what was read). Through a
+ * stream of its own, such a request fails instead, and the origin request is aborted, as when an
+ * HTTP/1.1 client goes away.
  */
-function contentOf(req: IncomingMessage): IncomingMessage {
-  if ((req as { stream?: unknown }).stream !== undefined) req.once('aborted', () => req.destroy());
-  return req;
+function contentOf(req: IncomingMessage): Readable {
+  if ((req as { stream?: unknown }).stream === undefined) return req;
+  const body = new PassThrough();
+  // It may fail before undici listens: undici then finds it `errored`.
+  body.on('error', () => undefined);
+  const abandon = (): void => void body.destroy(new Error('the client abandoned its request'));
+  if (req.aborted) abandon();
+  else {
+    req.once('aborted', abandon);
+    req.pipe(body);
+  }
+  return body;
 }
 
 /** Streams an origin response to the client with backpressure; nothing is stored. */
