@@ -146,6 +146,10 @@ describe('HTTP/2: requests', () => {
       res.setHeader('cache-control', 'max-age=60');
       res.end(`fields=${req.rawHeaders.length / 2}`);
     });
+    origin.route('/search', (req, res, body) => {
+      res.setHeader('cache-control', 'max-age=60');
+      res.end(`${req.method} ${body.toString() || '-'}`);
+    });
     const pems = writePemPair(await selfSignedCertificate(['www.example.test']), tempDir('geocdn-h2-'));
     edge = await startEdge({
       origin,
@@ -184,6 +188,26 @@ describe('HTTP/2: requests', () => {
     } finally {
       s.close();
     }
+  });
+
+  test('a GET with a body is passed to the origin with it, as on HTTP/1.1, also without Content-Length (RFC 9113 §8.1)', async () => {
+    const s = await h2session(port);
+    try {
+      for (const body of ['{"q":"a"}', '{"q":"b"}']) {
+        const r = await h2get(s, '/search', {}, 'GET', body);
+        assert.equal(r.headers['x-cache-status'], 'BYPASS');
+        assert.match(String(r.headers['cache-status']), /detail=request-body/);
+        assert.equal(r.body.toString(), `GET ${body}`);
+      }
+      // No bytes after a HEADERS frame that left the stream open: an ordinary GET, cached.
+      assert.equal((await h2get(s, '/search', {}, 'GET', '')).headers['x-cache-status'], 'MISS');
+      const hit = await h2get(s, '/search');
+      assert.equal(hit.headers['x-cache-status'], 'HIT');
+      assert.equal(hit.body.toString(), 'GET -');
+    } finally {
+      s.close();
+    }
+    assert.equal(origin.count('/search'), 3);
   });
 
   test('CONNECT gets 405 with Allow and Via, as on HTTP/1.1', async () => {

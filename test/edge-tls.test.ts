@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { after, before, describe, test } from 'node:test';
+import type { TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { type PemPair, selfSignedCertificate, writePemPair } from '../src/demo/certificate.js';
@@ -141,13 +142,26 @@ describe('HTTPS: SNI, HTTP/2 with HTTP/1.1 by ALPN, certificate reload', () => {
   });
 
   test('a changed certificate file is loaded; a bad one keeps the certificate in use and logs an error', async () => {
+    origin.route('/reload.txt', fixed(200, { 'cache-control': 'max-age=60' }, 'reload'));
     const before = await handshake(port, 'www.example.test');
+    const early = await h2session(port);
     const renewed = await selfSignedCertificate(['www.example.test', '*.cdn.example.test'], 'renewed.example.test');
     writeFileSync(site.key, renewed.key);
     writeFileSync(site.cert, renewed.cert);
     await eventually(async () => (await handshake(port, 'www.example.test')).cert.subject.CN === 'renewed.example.test', 'the renewed certificate');
     assert.notEqual((await handshake(port, 'www.example.test')).cert.fingerprint256, before.cert.fingerprint256);
     assert.ok(logLines.some((l) => l.includes('certificates reloaded')));
+    // HTTP/2: a connection made before keeps serving on its certificate; a new one gets the renewed one.
+    const late = await h2session(port);
+    try {
+      assert.equal((await h2get(early, '/reload.txt')).status, 200);
+      assert.equal((early.socket as TLSSocket).getPeerCertificate().subject.CN, 'www.example.test');
+      assert.equal((await h2get(late, '/reload.txt')).status, 200);
+      assert.equal((late.socket as TLSSocket).getPeerCertificate().subject.CN, 'renewed.example.test');
+    } finally {
+      early.close();
+      late.close();
+    }
 
     // A certificate whose key is another one's: refused, the renewed one keeps serving.
     writeFileSync(site.cert, other.cert);

@@ -10,11 +10,12 @@ import type { OpenedBody, StoredObject, VariantIndex } from './cache/store.js';
 import type { EdgeContext } from './context.js';
 import { type FillHead, runFill } from './fill.js';
 import { responseHeaderList, viaHasLoop } from './headers.js';
-import { framingRefusal } from './request-checks.js';
+import { declaresContent, framingRefusal, hasHttp2Content, mayCarryHttp2Content } from './request-checks.js';
 import { writeHealth } from './health.js';
 import { type PassRequest, clientIp, passThrough, streamRangesOf, streamResponse } from './pass.js';
 import { planRanges, planSink, writeRangeHead, writeStoredRanges, writeUnsatisfiable } from './range-body.js';
 import { OUTCOME, type WithOutcome, writeError, writeMethodNotAllowed, writeNotModified, writePreconditionFailed, writeServerOptions, writeStored, writeStreamingHead } from './respond.js';
+import { ResponseOut, responseGone } from './response-out.js';
 import { type SliceFallback, serveSliced } from './slice.js';
 import { type Site, bypassRule, siteLookup } from './sites.js';
 
@@ -163,7 +164,7 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
               const plan = planRanges(r.ranges, head.contentLength, headers);
               writeRangeHead(res, plan, outcome, ctx.id, age);
               if (req.method === 'HEAD') return void res.end();
-              const cut = planSink(res, plan, countBytes);
+              const cut = planSink(new ResponseOut(res, countBytes), plan);
               if (!head.body.attach(cut)) return void res.destroy();
               res.once('close', () => head.body.detach(cut));
               return;
@@ -177,14 +178,8 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
             writeStreamingHead(res, head.status, headers, head.contentLength, outcome, ctx.id, age);
             return void res.end();
           }
-          const sink: BodySink = {
-            write(c) {
-              ctx.stats.bytes += c.length;
-              res.write(c);
-            },
-            end: () => res.end(),
-            fail: () => res.destroy(),
-          };
+          const out = new ResponseOut(res, countBytes);
+          const sink: BodySink = { write: (c) => out.send(c), end: () => out.end(), fail: () => res.destroy() };
           writeStreamingHead(res, head.status, headers, head.contentLength, outcome, ctx.id, age);
           if (!head.body.attach(sink)) return void res.destroy();
           res.once('close', () => head.body.detach(sink));
@@ -229,7 +224,7 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
   function serveRangeAfterFill(rq: Rq, head: Extract<FillHead, { kind: 'store' }>, outcome: CacheOutcome): void {
     const key = fullKey(rq.primary, head.secondary);
     head.body.released.then(async () => {
-      if (rq.res.destroyed) return;
+      if (responseGone(rq.res)) return;
       const obj = await ctx.store.get(key);
       if (obj) return serveStored(rq, obj, outcome);
       // not stored after all (it grew past the object limit, or the origin failed): the origin answers the range itself
@@ -338,11 +333,23 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
     }
     const rule = bypassRule(site, method, target, h.cookie);
     if (rule) return void passThrough(ctx, p, { status: 'BYPASS', reason: rule, stored: 'method' }).catch((e: unknown) => fail(p, e));
-    if ((h['content-length'] !== undefined && h['content-length'] !== '0') || h['transfer-encoding'] !== undefined) {
-      return void passThrough(ctx, p, { status: 'BYPASS', reason: 'request-body', stored: 'method' }).catch((e: unknown) => fail(p, e));
+    if (declaresContent(req)) return passContent(p);
+    if (mayCarryHttp2Content(req)) {
+      return void hasHttp2Content(req).then((has) => (has ? passContent(p) : lookup(p, method)), (e: unknown) => fail(p, e));
     }
-    const rq: Rq = { req, res, site, target, host, scheme, primary: primaryKey('http', site.name, target, site.keyRules), cc: requestCacheControl(site, req) };
-    if (h.authorization !== undefined) {
+    lookup(p, method);
+  }
+
+  /** A GET or HEAD with content goes to the origin as it is: the content may change the answer. */
+  function passContent(p: PassRequest): void {
+    passThrough(ctx, p, { status: 'BYPASS', reason: 'request-body', stored: 'method' }).catch((e: unknown) => fail(p, e));
+  }
+
+  /** A GET or HEAD that may be answered from the cache. */
+  function lookup(p: PassRequest, method: string): void {
+    const { req, site, target } = p;
+    const rq: Rq = { ...p, primary: primaryKey('http', site.name, target, site.keyRules), cc: requestCacheControl(site, req) };
+    if (req.headers.authorization !== undefined) {
       // RFC 9111 §3.5: never answered from cache; the response is stored only if the origin marks it shared
       if (method === 'HEAD') return void passThrough(ctx, p, { status: 'BYPASS', reason: 'authorization', stored: 'authorization' }).catch((e: unknown) => fail(p, e));
       return serveBypassFill(rq);

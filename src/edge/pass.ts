@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream';
+import { PassThrough, type Readable, pipeline } from 'node:stream';
 import type { CacheOutcome } from './cache/decision.js';
 import { headerValue } from './cache/freshness.js';
 import { primaryKey } from './cache/keys.js';
@@ -9,6 +9,7 @@ import { originRequestHeaders, responseHeaderList } from './headers.js';
 import { OriginError, type OriginResponse } from './origin.js';
 import { planRanges, planSink, writeRangeHead, writeUnsatisfiable } from './range-body.js';
 import { writeError, writeStreamingHead } from './respond.js';
+import { ResponseOut } from './response-out.js';
 import type { Site } from './sites.js';
 
 /** Methods that do not change state (RFC 9110 §9.2.1); any other one invalidates (RFC 9111 §4.4). */
@@ -35,6 +36,27 @@ function requestHasBody(req: IncomingMessage): boolean {
   // HTTP/2 frames a body without either field (RFC 9113 §8.1): there is one unless the HEADERS frame ended the stream.
   const stream = (req as { stream?: { endAfterHeaders: boolean } }).stream;
   return stream !== undefined && !stream.endAfterHeaders;
+}
+
+/**
+ * The request's content as the origin gets it. node ends an HTTP/2 request whose client went away
+ * mid-content (closed the connection, reset the stream) as if the content were complete, and undici
+ * would send it on as a whole, shorter body (its length even taken from what was read). Through a
+ * stream of its own, such a request fails instead, and the origin request is aborted, as when an
+ * HTTP/1.1 client goes away.
+ */
+function contentOf(req: IncomingMessage): Readable {
+  if ((req as { stream?: unknown }).stream === undefined) return req;
+  const body = new PassThrough();
+  // It may fail before undici listens: undici then finds it `errored`.
+  body.on('error', () => undefined);
+  const abandon = (): void => void body.destroy(new Error('the client abandoned its request'));
+  if (req.aborted) abandon();
+  else {
+    req.once('aborted', abandon);
+    req.pipe(body);
+  }
+  return body;
 }
 
 /** Streams an origin response to the client with backpressure; nothing is stored. */
@@ -92,13 +114,15 @@ export function streamRangesOf(ctx: EdgeContext, p: PassRequest, r: OriginRespon
     r.body.resume();
     return true;
   }
-  const cut = planSink(res, plan, (n) => (ctx.stats.bytes += n));
+  const out = new ResponseOut(res, (n) => (ctx.stats.bytes += n));
+  const cut = planSink(out, plan);
   r.body.on('data', (c: Buffer) => {
     cut.write(c);
-    // paused only while the client is there to drain: a closed response resumes the body (above)
-    if (!res.destroyed && !res.writableEnded && (res as { writableNeedDrain?: boolean }).writableNeedDrain) {
+    // the client's pace; a client gone resumes the body too (it is read to the end, above)
+    const behind = out.drained();
+    if (behind && !out.closed) {
       r.body.pause();
-      res.once('drain', () => r.body.resume());
+      void behind.then(() => r.body.resume());
     }
   });
   r.body.on('end', () => cut.end());
@@ -117,7 +141,7 @@ export async function passThrough(ctx: EdgeContext, p: PassRequest, outcome: Cac
       method,
       path: p.target,
       headers: originRequestHeaders(req.headers, { clientIp: clientIp(req), via: ctx.id.via, host: site.originHost ?? p.host, forFill: false, proto: p.scheme }),
-      body: hasBody ? req : undefined,
+      body: hasBody ? contentOf(req) : undefined,
     });
   } catch (e) {
     const timeout = e instanceof OriginError && e.kind === 'timeout';

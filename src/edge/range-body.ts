@@ -6,6 +6,7 @@ import type { ByteRange } from './cache/range.js';
 import type { OpenedBody, StoredObject } from './cache/store.js';
 import type { HeaderList } from './headers.js';
 import { type Identity, writeStreamingHead } from './respond.js';
+import { ResponseOut } from './response-out.js';
 
 /** The body of a 206 laid out before the first byte is sent: part heads, lengths, the fields it adds. */
 export interface RangePlan {
@@ -56,56 +57,6 @@ export function writeUnsatisfiable(res: ServerResponse, size: number, headers: H
   res.end();
 }
 
-/** A response body written with backpressure: `write` returns a promise only when the socket is full. */
-export class ResponseOut {
-  private waiting: Promise<void> | undefined;
-  /** The last write found the socket buffer full (read from write's result: HTTP/1 and HTTP/2 responses both give it). */
-  private full = false;
-
-  constructor(
-    readonly res: ServerResponse,
-    private readonly count: (bytes: number) => void,
-  ) {}
-
-  get closed(): boolean {
-    return this.res.destroyed || this.res.writableEnded;
-  }
-
-  write(chunk: Buffer): Promise<void> | undefined {
-    this.send(chunk);
-    return this.drained();
-  }
-
-  /** Writes without waiting (bytes a fill pushes at the origin's pace); call `drained` after a bounded amount. */
-  send(chunk: Buffer): void {
-    this.count(chunk.length);
-    if (!this.res.write(chunk)) this.full = true;
-  }
-
-  /** Resolves once the socket has room again (or the response closed); undefined when it has room now. */
-  drained(): Promise<void> | undefined {
-    const res = this.res;
-    // A drain may have come and gone while bytes were sent without waiting: the response's own flag knows (HTTP/1).
-    const needDrain = (res as { writableNeedDrain?: boolean }).writableNeedDrain ?? this.full;
-    if (!needDrain || res.destroyed) {
-      this.full = false;
-      return undefined;
-    }
-    this.waiting ??= new Promise<void>((resolve) => {
-      const go = (): void => {
-        res.off('drain', go);
-        res.off('close', go);
-        this.waiting = undefined;
-        this.full = false;
-        resolve();
-      };
-      res.on('drain', go);
-      res.on('close', go);
-    });
-    return this.waiting;
-  }
-}
-
 /** Reads bytes `start..end` (inclusive, offsets of the whole representation) into `out`, waiting on backpressure. */
 export type RangeReader = (start: number, end: number, out: ResponseOut) => Promise<void>;
 
@@ -119,7 +70,7 @@ export async function writePlanBody(out: ResponseOut, plan: RangePlan, read: Ran
   }
   if (out.closed) return;
   if (plan.closing) await out.write(plan.closing);
-  out.res.end();
+  out.end();
 }
 
 /** A reader over a stored object: the buffer when the tier holds it, else `opened` (when given) or the tier's ranged stream. */
@@ -194,26 +145,22 @@ export class RangeCutter implements BodySink {
  * A sink that writes a plan's body (single range or multipart) to a response
  * from a body arriving in order from byte 0: a range request served out of a fill.
  */
-export function planSink(res: ServerResponse, plan: RangePlan, count: (bytes: number) => void): RangeCutter {
+export function planSink(out: ResponseOut, plan: RangePlan): RangeCutter {
   let current = -1;
-  const send = (b: Buffer): void => {
-    count(b.length);
-    res.write(b);
-  };
   return new RangeCutter(plan.ranges, 0, {
     part(i, bytes) {
       if (i !== current) {
         current = i;
-        if (plan.partHeads) send(plan.partHeads[i]!);
+        if (plan.partHeads) out.send(plan.partHeads[i]!);
       }
-      send(bytes);
+      out.send(bytes);
     },
     done() {
-      if (plan.closing) send(plan.closing);
-      res.end();
+      if (plan.closing) out.send(plan.closing);
+      out.end();
     },
     short() {
-      res.destroy();
+      out.res.destroy();
     },
   });
 }

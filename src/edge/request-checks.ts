@@ -42,3 +42,43 @@ export function framingRefusal(req: IncomingMessage): readonly [number, string] 
   if (codings.length > 1) return [501, 'Not Implemented: Transfer-Encoding'];
   return undefined;
 }
+
+/** A request whose length fields say it carries content (a GET or HEAD with it bypasses the cache). */
+export function declaresContent(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+/**
+ * HTTP/2 frames content without a length field (RFC 9113 §8.1): a request without one may still
+ * carry some when its HEADERS frame left the stream open. (Some clients close a GET's stream with
+ * an empty DATA frame instead.)
+ */
+export function mayCarryHttp2Content(req: IncomingMessage): boolean {
+  const stream = (req as { stream?: { readonly endAfterHeaders: boolean } }).stream;
+  return stream !== undefined && !stream.endAfterHeaders && req.headers['content-length'] === undefined;
+}
+
+/** Whether such a request has any content: waits for its first bytes (put back) or its end. */
+export function hasHttp2Content(req: IncomingMessage): Promise<boolean> {
+  return new Promise((resolve) => {
+    const settle = (has: boolean): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onEnd);
+      req.off('close', onEnd);
+      resolve(has);
+    };
+    const onData = (chunk: Buffer): void => {
+      if (chunk.length === 0) return;
+      req.pause();
+      req.unshift(chunk);
+      settle(true);
+    };
+    const onEnd = (): void => settle(false);
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onEnd);
+    req.once('close', onEnd);
+  });
+}

@@ -4,6 +4,7 @@ import { type CacheOutcome, cacheStatusValue } from './cache/decision.js';
 import { currentAge } from './cache/freshness.js';
 import type { OpenedBody, StoredObject } from './cache/store.js';
 import { type HeaderList, flatHeaders, headerLines, http2Fields, notModifiedHeaders, statusLine } from './headers.js';
+import { ResponseOut, isHttp2, writeWholeBody } from './response-out.js';
 
 /** The parts of node's ServerResponse the fast path sets directly (node 20–24 internals). */
 interface RawResponse {
@@ -75,12 +76,21 @@ export function writeStored(res: ServerResponse, obj: StoredObject, outcome: Cac
   return sendStoredBody(res, obj, raw._hasBody, opened);
 }
 
+/** The caller counts the bytes of a stored body itself. */
+const noCount = (): void => undefined;
+
 /** Ends a response whose head is set with the stored body (none for HEAD, 204, 304); returns the body bytes sent. */
 function sendStoredBody(res: ServerResponse, obj: StoredObject, hasBody: boolean, opened: OpenedBody | undefined): number {
   if (!hasBody) {
     opened?.release();
     res.end();
     return 0;
+  }
+  if (isHttp2(res)) {
+    // An HTTP/2 stream takes at once whatever it is handed: see ResponseOut.
+    writeWholeBody(new ResponseOut(res, noCount), obj.body ?? (opened ?? obj).stream()).catch(() => res.destroy());
+    opened?.release();
+    return obj.meta.bodySize;
   }
   if (obj.body) {
     opened?.release();
@@ -90,8 +100,8 @@ function sendStoredBody(res: ServerResponse, obj: StoredObject, hasBody: boolean
   // A file opened before the head stays readable whatever happens to the object. One opened only
   // now can be gone or changed, and any can end early: the response then ends short of its
   // Content-Length (never a wrong body), and the file is closed when the client goes away.
-  if (opened && !isHttp2(res)) opened.sendTo(res);
-  else pipeline(opened ? opened.stream() : obj.stream(), res, () => undefined);
+  if (opened) opened.sendTo(res);
+  else pipeline(obj.stream(), res, () => undefined);
   opened?.release();
   return obj.meta.bodySize;
 }
@@ -107,11 +117,6 @@ function writeStoredFields(res: ServerResponse, obj: StoredObject, outcome: Cach
   if (m.status !== 204 && m.status !== 304) extra.push('content-length', String(m.bodySize));
   res.writeHead(m.status, fieldsFor(res, m.headers, extra));
   return sendStoredBody(res, obj, res.req.method !== 'HEAD' && m.status !== 204 && m.status !== 304, opened);
-}
-
-/** Is this an HTTP/2 response (compatibility API)? Connection-specific fields are forbidden there. */
-function isHttp2(res: ServerResponse): boolean {
-  return (res as unknown as { stream?: unknown }).stream !== undefined;
 }
 
 /** The origin's fields and ours for `writeHead`; on HTTP/2 only those it can carry. */

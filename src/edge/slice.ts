@@ -10,8 +10,9 @@ import type { EdgeContext } from './context.js';
 import { type FillHead, runFill } from './fill.js';
 import type { HeaderList } from './headers.js';
 import { type PassRequest, clientIp, passThrough, streamResponse } from './pass.js';
-import { RangeCutter, ResponseOut, planRanges, storedReader, writePlanBody, writeRangeHead, writeUnsatisfiable } from './range-body.js';
+import { RangeCutter, planRanges, storedReader, writePlanBody, writeRangeHead, writeUnsatisfiable } from './range-body.js';
 import { writeError, writeNotModified, writePreconditionFailed, writeStreamingHead } from './respond.js';
+import { ResponseOut } from './response-out.js';
 
 export interface SliceRequest extends PassRequest {
   readonly primary: string;
@@ -298,5 +299,5 @@ export async function serveSliced(ctx: EdgeContext, rq: SliceRequest, index: Var
   }
   writeStreamingHead(res, 200, headers, size, got.outcome, ctx.id, age);
   if (req.method === 'HEAD' || size === 0) return void res.end();
-  return reader.read(0, size - 1, out).then(() => void res.end(), fail);
+  return reader.read(0, size - 1, out).then(() => out.end(), fail);
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { type ClientHttp2Session, connect as h2connect } from 'node:http2';
+import { type ClientHttp2Session, type ClientHttp2Stream, constants, connect as h2connect } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { type PeerCertificate, connect as tlsConnect } from 'node:tls';
 import type { TestEdge } from './edge-harness.js';
@@ -29,7 +29,7 @@ export interface H2Reply {
 }
 
 /** One HTTP/2 request on a session. */
-export function h2get(session: ClientHttp2Session, path: string, headers: Record<string, string> = {}, method = 'GET', body?: string): Promise<H2Reply> {
+export function h2get(session: ClientHttp2Session, path: string, headers: Record<string, string> = {}, method = 'GET', body?: string | Buffer): Promise<H2Reply> {
   return new Promise((resolve, reject) => {
     const req = session.request({ ':method': method, ':path': path, ':authority': 'www.example.test', ...headers }, { endStream: body === undefined });
     let status = 0;
@@ -84,5 +84,64 @@ export function tlsHttp1(port: number, head: string, giveUpMs = 10_000): Promise
       resolve({ text, ms: Date.now() - started });
     });
     s.on('error', reject);
+  });
+}
+
+/**
+ * Opens a stream for `path`, reads until at least `bytes` of its body arrived, then resets it
+ * (RST_STREAM CANCEL); resolves with the bytes read. The reset is sent from a new macrotask:
+ * node 20's HTTP/2 frees a stream reset from inside its own receive callback while it is still
+ * reading it (nodejs/node#64113), which corrupts this test process's heap.
+ */
+export function h2reset(session: ClientHttp2Session, path: string, bytes: number, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = session.request({ ':method': 'GET', ':path': path, ':authority': 'www.example.test', ...headers });
+    let got = 0;
+    req.on('error', reject);
+    req.on('end', () => reject(new Error(`${path}: the whole body (${got} bytes) came before the reset`)));
+    req.on('data', (c: Buffer) => {
+      got += c.length;
+      if (got < bytes || req.isPaused()) return;
+      req.pause();
+      setImmediate(() => {
+        req.close(constants.NGHTTP2_CANCEL);
+        resolve(got);
+      });
+    });
+  });
+}
+
+/** A stream that stopped reading its body; `finish` reads the rest and resolves with the whole body. */
+export interface StalledStream {
+  readonly stream: ClientHttp2Stream;
+  readonly headers: Record<string, string | string[] | undefined>;
+  finish(): Promise<Buffer>;
+}
+
+/** A stream for `path` that stops reading once `bytes` of its body have arrived (0: at its head). */
+export function h2stalled(session: ClientHttp2Session, path: string, bytes = 0, headers: Record<string, string> = {}): Promise<StalledStream> {
+  return new Promise((resolve, reject) => {
+    const req = session.request({ ':method': 'GET', ':path': path, ':authority': 'www.example.test', ...headers });
+    const chunks: Buffer[] = [];
+    let got = 0;
+    let head: Record<string, string | string[] | undefined> = {};
+    const ended = new Promise<Buffer>((done, fail) => {
+      req.on('end', () => done(Buffer.concat(chunks)));
+      req.on('error', fail);
+    });
+    ended.catch(reject);
+    const stalled = (): void => {
+      req.pause();
+      resolve({ stream: req, headers: head, finish: () => (req.resume(), ended) });
+    };
+    req.on('response', (h) => {
+      head = h as Record<string, string | string[] | undefined>;
+      if (bytes === 0) stalled();
+    });
+    req.on('data', (c: Buffer) => {
+      chunks.push(c);
+      got += c.length;
+      if (bytes > 0 && got >= bytes && got - c.length < bytes) stalled();
+    });
   });
 }
