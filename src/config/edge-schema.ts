@@ -175,6 +175,13 @@ export const edgeSectionSchema = z
      * (nginx's client_header_timeout). At most the 60 s the whole request may take.
      */
     client_header_timeout_ms: z.number().int().positive().max(60_000).default(20_000),
+    /**
+     * A response that sends nothing to its client for this long (a client that stopped reading)
+     * is cut and its connection (HTTP/1.1) or stream (HTTP/2) closed, so it holds no memory or
+     * open file for good (nginx's send_timeout). Never shorter than the origin's own timeouts:
+     * a response waiting on the origin is not cut before the origin wait is.
+     */
+    client_send_timeout_ms: z.number().int().min(100).default(60_000),
     /** Upper bound of the Last-Modified heuristic (RFC 9111 §4.2.2). */
     heuristic_max_s: seconds.default(86_400),
     /**

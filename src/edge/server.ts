@@ -1,5 +1,5 @@
 import { type Server, createServer } from 'node:http';
-import { type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session, createSecureServer } from 'node:http2';
+import { type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session, type ServerHttp2Stream, constants as http2Constants, createSecureServer } from 'node:http2';
 import { type Server as HttpsServer, createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { EdgeSection, SitesSection } from '../config/edge-schema.js';
@@ -128,6 +128,10 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
   // node drops the fields after the 2000th without a word (an Authorization there would be lost, and the
   // request answered from cache); max_header_size bounds the head instead, as nginx's buffers do.
   server.maxHeadersCount = 0;
+  // nginx's send_timeout: node's socket timeout counts the time with nothing read or written, and
+  // with no 'timeout' listener destroys the socket. Between requests keepAliveTimeout rules instead.
+  const sendTimeoutMs = Math.max(edge.client_send_timeout_ms, t.connect_ms + t.headers_ms, t.body_ms);
+  server.setTimeout(sendTimeoutMs);
   if (edge.fast_path) installFastPath(server, context, { maxHeaderSize: edge.max_header_size, headersTimeout: httpOptions.headersTimeout, keepAliveTimeout: httpOptions.keepAliveTimeout });
   function refuseBadRequest(err: ParseError, socket: Socket): void {
     if (!socket.writable) return void socket.destroy();
@@ -185,6 +189,10 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
       h2.on('connect', handler as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void);
       // An idle session (no stream for this long) is closed, as keepAliveTimeout does for HTTP/1.1.
       h2.setTimeout(120_000);
+      // A stream its client stopped reading is cancelled; the session and its other streams go on.
+      h2.on('stream', (stream: ServerHttp2Stream) => {
+        stream.setTimeout(sendTimeoutMs, () => stream.close(http2Constants.NGHTTP2_CANCEL));
+      });
       h2.on('session', (session) => {
         h2Sessions.add(session);
         // The client preface (its SETTINGS) is due as a request head is: a session without one is closed.
@@ -198,6 +206,7 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
       tlsServer = h2;
     } else {
       tlsServer = createHttpsServer({ ...secure, ...httpOptions }, handler);
+      tlsServer.setTimeout(sendTimeoutMs);
     }
     tlsServer.on('clientError', refuseBadRequest);
     // With a listener here node leaves the socket open (a handshake that timed out stayed connected): close it.
