@@ -2,10 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { normalizeAcceptEncoding } from '../src/edge/cache/accept-encoding.js';
-import { selfSignedCertificate, writePemPair } from '../src/demo/certificate.js';
 import { type TestClock, type TestEdge, type TestOrigin, fixed, get, startEdge, startOrigin, testClock } from './helpers/edge-harness.js';
-import { h2get, h2session, tlsPort } from './helpers/tls.js';
-import { tempDir } from './helpers/tmp.js';
+import { h2get, h2session, testTlsSection, tlsPort } from './helpers/tls.js';
 
 const PAGE = `<!doctype html><title>page</title>${'<p>geocdn compresses text on the edge.</p>\n'.repeat(100)}`;
 const html = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'max-age=60', etag: '"p1"' };
@@ -17,8 +15,7 @@ describe('compression on the edge', () => {
   before(async () => {
     clock = testClock();
     origin = await startOrigin(clock);
-    const pems = writePemPair(await selfSignedCertificate(['www.example.test']), tempDir('geocdn-tls-'));
-    edge = await startEdge({ origin, clock, edge: { tls: { listen: '127.0.0.1:0', watch: false, certificates: [{ cert: pems.cert, key: pems.key }] } } });
+    edge = await startEdge({ origin, clock, edge: { tls: await testTlsSection() } });
   });
   after(async () => {
     await edge?.close();

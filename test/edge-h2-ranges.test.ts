@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { selfSignedCertificate, writePemPair } from '../src/demo/certificate.js';
 import { type TestEdge, type TestOrigin, fillsSettled, fixed, startEdge, startOrigin } from './helpers/edge-harness.js';
 import { parseMultipart, pattern, rangedOrigin } from './helpers/edge-range.js';
-import { type H2Reply, NO_CURL_HTTP2, curlHasHttp2, h2get, h2session, tlsPort } from './helpers/tls.js';
+import { curlHasHttp2, h2get, h2session, NO_CURL_HTTP2, testTlsSection, tlsPort, type H2Reply } from './helpers/tls.js';
 import { tempDir } from './helpers/tmp.js';
 
 // Ranges over HTTP/2 from each place a body can come from: the memory tier, a disk-only
@@ -53,7 +52,6 @@ describe('HTTP/2: ranges from every tier', () => {
     origin.route('/mem', fixed(200, { ...HEADERS, etag: '"mem"' }, small));
     origin.route('/disk', fixed(200, { ...HEADERS, etag: '"disk"' }, large));
     origin.route('/sliced', rangedOrigin({ body: large, headers: { ...HEADERS, etag: '"sliced"' } }));
-    const pems = writePemPair(await selfSignedCertificate(['www.example.test', 'slices.example.test']), tempDir('geocdn-h2-ranges-'));
     edge = await startEdge({
       origin,
       sites: { 'www.example.test': { origin: origin.url }, 'slices.example.test': { origin: origin.url, slice_size: '64KiB' } },
@@ -62,7 +60,7 @@ describe('HTTP/2: ranges from every tier', () => {
         memory_size: '8MiB',
         max_object_size: '64KiB',
         disk: { path: tempDir('geocdn-h2-ranges-'), size: '64MiB', max_object_size: '16MiB' },
-        tls: { listen: '127.0.0.1:0', watch: false, certificates: [{ cert: pems.cert, key: pems.key }] },
+        tls: await testTlsSection(['www.example.test', 'slices.example.test']),
       },
     });
     port = tlsPort(edge);

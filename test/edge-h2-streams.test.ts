@@ -6,21 +6,14 @@ import type { AddressInfo } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { selfSignedCertificate, writePemPair } from '../src/demo/certificate.js';
 import { type TestEdge, type TestOrigin, fillsSettled, fixed, gate, startEdge, startOrigin, until } from './helpers/edge-harness.js';
 import { rangedOrigin } from './helpers/edge-range.js';
-import { h2get, h2reset, h2session, h2stalled, tlsPort } from './helpers/tls.js';
+import { h2get, h2reset, h2session, h2stalled, testTlsSection, tlsPort } from './helpers/tls.js';
 import { tempDir } from './helpers/tmp.js';
 
 // HTTP/2 bodies: clients that reset their streams, read slowly or not at all.
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-
-/** The `edge.tls` section for a new self-signed certificate of www.example.test. */
-async function tlsSection(): Promise<Record<string, unknown>> {
-  const pems = writePemPair(await selfSignedCertificate(['www.example.test']), tempDir('geocdn-h2-streams-'));
-  return { listen: '127.0.0.1:0', watch: false, certificates: [{ cert: pems.cert, key: pems.key }] };
-}
 
 /** Files of `dir` this process (the edge runs in it) holds open. */
 function filesOpenIn(dir: string): number {
@@ -49,7 +42,7 @@ describe('HTTP/2: disk-only objects', () => {
     origin.route('/medium', fixed(200, { 'cache-control': 'max-age=600' }, medium));
     dir = join(tempDir('geocdn-h2-streams-'), 'disk');
     // Nothing above 1 KiB in memory: /big is read from its file.
-    edge = await startEdge({ origin, edge: { memory_size: '1MiB', max_object_size: '1KiB', disk: { path: dir, size: '64MiB', max_object_size: '16MiB' }, tls: await tlsSection() } });
+    edge = await startEdge({ origin, edge: { memory_size: '1MiB', max_object_size: '1KiB', disk: { path: dir, size: '64MiB', max_object_size: '16MiB' }, tls: await testTlsSection() } });
     port = tlsPort(edge);
   });
   after(async () => {
@@ -108,7 +101,7 @@ describe('HTTP/2: large bodies in memory, to a client that does not read', () =>
     edge = await startEdge({
       origin,
       sites: { 'www.example.test': { origin: origin.url }, 'slices.example.test': { origin: origin.url, slice_size: '4MiB' } },
-      edge: { memory_size: '128MiB', max_object_size: '48MiB', tls: await tlsSection() },
+      edge: { memory_size: '128MiB', max_object_size: '48MiB', tls: await testTlsSection() },
     });
     port = tlsPort(edge);
   });
@@ -193,7 +186,7 @@ describe('HTTP/2: clients that leave a MISS others are collapsed onto', () => {
       await rest.promise;
       res.end(body.subarray(body.length / 2));
     });
-    edge = await startEdge({ origin, edge: { tls: await tlsSection() } });
+    edge = await startEdge({ origin, edge: { tls: await testTlsSection() } });
     port = tlsPort(edge);
   });
   after(async () => {
@@ -246,7 +239,7 @@ describe('HTTP/2: many streams on one connection', () => {
       res.writeHead(200, { 'cache-control': 'no-store' });
       res.end(`${req.method} ${body.length} ${sha(body)}`);
     });
-    edge = await startEdge({ origin, edge: { tls: await tlsSection() } });
+    edge = await startEdge({ origin, edge: { tls: await testTlsSection() } });
     port = tlsPort(edge);
   });
   after(async () => {
@@ -362,7 +355,7 @@ describe('HTTP/2: an upload the client abandons', () => {
     await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
     // One origin connection: a request sent after another reaches the origin after it.
-    edge = await startEdge({ sites: { 'www.example.test': { origin: url } }, edge: { origin_connections: 1, tls: await tlsSection() } });
+    edge = await startEdge({ sites: { 'www.example.test': { origin: url } }, edge: { origin_connections: 1, tls: await testTlsSection() } });
     port = tlsPort(edge);
   });
   after(async () => {

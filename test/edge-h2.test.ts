@@ -2,10 +2,8 @@ import assert from 'node:assert/strict';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
-import { selfSignedCertificate, writePemPair } from '../src/demo/certificate.js';
 import { type TestEdge, type TestOrigin, startEdge, startOrigin } from './helpers/edge-harness.js';
-import { h2get, h2session, tlsHttp1, tlsPort } from './helpers/tls.js';
-import { tempDir } from './helpers/tmp.js';
+import { h2get, h2session, testTlsSection, tlsHttp1, tlsPort } from './helpers/tls.js';
 
 describe('HTTP/2: what an origin sends that HTTP/1.1 passes on', () => {
   let origin: TestOrigin;
@@ -14,8 +12,7 @@ describe('HTTP/2: what an origin sends that HTTP/1.1 passes on', () => {
 
   before(async () => {
     origin = await startOrigin();
-    const pems = writePemPair(await selfSignedCertificate(['www.example.test']), tempDir('geocdn-h2-'));
-    edge = await startEdge({ origin, edge: { tls: { listen: '127.0.0.1:0', watch: false, certificates: [{ cert: pems.cert, key: pems.key }] } } });
+    edge = await startEdge({ origin, edge: { tls: await testTlsSection() } });
     port = tlsPort(edge);
   });
   after(async () => {
@@ -80,8 +77,7 @@ describe('HTTP/1.1 on the TLS port: the limits of the plain port', () => {
       res.setHeader('cache-control', 'max-age=60');
       res.end('limits');
     });
-    const pems = writePemPair(await selfSignedCertificate(['www.example.test']), tempDir('geocdn-h2-'));
-    const tls = { listen: '127.0.0.1:0', watch: false, certificates: [{ cert: pems.cert, key: pems.key }] };
+    const tls = await testTlsSection();
     edge = await startEdge({ origin, edge: { max_header_size: 64 * 1024, client_header_timeout_ms: 1000, tls } });
     port = tlsPort(edge);
   });
@@ -150,11 +146,10 @@ describe('HTTP/2: requests', () => {
       res.setHeader('cache-control', 'max-age=60');
       res.end(`${req.method} ${body.toString() || '-'}`);
     });
-    const pems = writePemPair(await selfSignedCertificate(['www.example.test']), tempDir('geocdn-h2-'));
     edge = await startEdge({
       origin,
       sites: { 'www.example.test': { origin: origin.url }, 'other.example.test': { origin: origin.url } },
-      edge: { tls: { listen: '127.0.0.1:0', watch: false, certificates: [{ cert: pems.cert, key: pems.key }] } },
+      edge: { tls: await testTlsSection() },
     });
     port = tlsPort(edge);
   });

@@ -2,10 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { selfSignedCertificate, writePemPair } from '../src/demo/certificate.js';
 import { type TestEdge, type TestOrigin, fixed, get, startEdge, startOrigin } from './helpers/edge-harness.js';
-import { h2get, h2session, tlsPort } from './helpers/tls.js';
-import { tempDir } from './helpers/tmp.js';
+import { h2get, h2session, testTlsSection, tlsPort } from './helpers/tls.js';
 
 let origin: TestOrigin;
 let edge: TestEdge;
@@ -71,7 +69,6 @@ test("the nameservers' health probes write no access line at the default level (
 
 test('an access line names the client: over HTTP/2, and after a request body went on to the origin', async () => {
   origin.route('/form', (req, res, body) => void res.writeHead(200, { 'content-type': 'text/plain' }).end(`${req.method} ${body.toString()}`));
-  const pems = writePemPair(await selfSignedCertificate(['www.example.test']), tempDir('geocdn-observe-'));
   const own: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -79,7 +76,7 @@ test('an access line names the client: over HTTP/2, and after a request body wen
       done();
     },
   });
-  const tlsEdge = await startEdge({ origin, log: pino({ level: 'info' }, sink), edge: { tls: { listen: '127.0.0.1:0', watch: false, certificates: [{ cert: pems.cert, key: pems.key }] } } });
+  const tlsEdge = await startEdge({ origin, log: pino({ level: 'info' }, sink), edge: { tls: await testTlsSection() } });
   try {
     assert.equal((await get(tlsEdge, '/form', { method: 'POST', body: 'a=1' })).text, 'POST a=1');
     const s = await h2session(tlsPort(tlsEdge));

@@ -4,10 +4,8 @@ import { constants } from 'node:http2';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { selfSignedCertificate, writePemPair } from '../src/demo/certificate.js';
 import { type TestEdge, type TestOrigin, fixed, get, startEdge, startOrigin } from './helpers/edge-harness.js';
-import { h2get, h2session, h2stalled, tlsPort } from './helpers/tls.js';
-import { tempDir } from './helpers/tmp.js';
+import { h2get, h2session, h2stalled, testTlsSection, tlsPort } from './helpers/tls.js';
 
 // edge.client_send_timeout_ms (nginx's send_timeout): a client that stops reading does not hold its response for good.
 
@@ -33,14 +31,13 @@ describe('a client that stops reading its response', () => {
       await sleep(EFFECTIVE_MS - 200);
       fixed(200, { 'cache-control': 'no-store' }, 'slow but in time')(_req, res, Buffer.alloc(0));
     });
-    const pems = writePemPair(await selfSignedCertificate(['www.example.test']), tempDir('geocdn-send-timeout-'));
     edge = await startEdge({
       origin,
       edge: {
         max_object_size: '96MiB',
         client_send_timeout_ms: SEND_TIMEOUT_MS,
         origin_timeouts: ORIGIN_TIMEOUTS,
-        tls: { listen: '127.0.0.1:0', watch: false, certificates: [{ cert: pems.cert, key: pems.key }] },
+        tls: await testTlsSection(),
       },
     });
     assert.equal((await get(edge, '/big')).headers['x-cache-status'], 'MISS');

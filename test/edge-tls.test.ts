@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { type PemPair, selfSignedCertificate, writePemPair } from '../src/demo/certificate.js';
 import { type TestEdge, type TestOrigin, fixed, startEdge, startOrigin } from './helpers/edge-harness.js';
-import { NO_CURL_HTTP2, curlHasHttp2, eventually, h2get, h2session, handshake, tlsPort } from './helpers/tls.js';
+import { curlHasHttp2, eventually, h2get, h2session, handshake, NO_CURL_HTTP2, testTlsSection, tlsPort } from './helpers/tls.js';
 import { tempDir } from './helpers/tmp.js';
 
 const run = promisify(execFile);
@@ -200,8 +200,7 @@ describe('HTTPS: SNI, HTTP/2 with HTTP/1.1 by ALPN, certificate reload', () => {
 describe('HTTPS without HTTP/2', () => {
   test('edge.tls.http2: false offers HTTP/1.1 only', async () => {
     const origin = await startOrigin();
-    const pems = writePemPair(await selfSignedCertificate(['www.example.test']), tempDir('geocdn-tls-'));
-    const edge = await startEdge({ origin, edge: { tls: { listen: '127.0.0.1:0', http2: false, watch: false, certificates: [{ cert: pems.cert, key: pems.key }] } } });
+    const edge = await startEdge({ origin, edge: { tls: { ...(await testTlsSection()), http2: false } } });
     try {
       assert.equal((await handshake(tlsPort(edge), 'www.example.test', ['h2', 'http/1.1'])).alpn, 'http/1.1');
     } finally {

@@ -2,7 +2,15 @@ import { spawnSync } from 'node:child_process';
 import { type ClientHttp2Session, type ClientHttp2Stream, constants, connect as h2connect } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { type PeerCertificate, connect as tlsConnect } from 'node:tls';
+import { selfSignedCertificate, writePemPair } from '../../src/demo/certificate.js';
 import type { TestEdge } from './edge-harness.js';
+import { tempDir } from './tmp.js';
+
+/** An `edge.tls` section (loopback, any port, no file watch) with a new self-signed certificate for `names`. */
+export async function testTlsSection(names: readonly string[] = ['www.example.test']): Promise<{ listen: string; watch: false; certificates: { cert: string; key: string }[] }> {
+  const pems = writePemPair(await selfSignedCertificate([...names]), tempDir('geocdn-tls-'));
+  return { listen: '127.0.0.1:0', watch: false, certificates: [{ cert: pems.cert, key: pems.key }] };
+}
 
 /** The HTTPS port of an edge started with `edge.tls`. */
 export function tlsPort(edge: TestEdge): number {
