@@ -190,6 +190,34 @@ describe('disk tier', () => {
     assert.equal(fds(), before);
   });
 
+  it('a body being written is readable before the commit, after it and after a purge, until its last reader lets go; a writer far ahead of the disk asks to wait', async () => {
+    const s = await disk(1 << 26, 1 << 25, freshDir());
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    const before = fds();
+    const w = s.open(draft('growing'), undefined)!;
+    const file = w.growing!;
+    assert.ok(file.retain());
+    const piece = Buffer.alloc(1 << 20, 7);
+    for (let i = 0; i < 9; i++) w.write(piece);
+    const behind = w.drained!();
+    assert.ok(behind, '9 MiB not yet written: the caller is asked to wait');
+    await behind;
+    assert.ok(file.available >= 4 << 20, 'waited until the disk caught up');
+    w.write(Buffer.from('tail'));
+    while (file.available < 9 * (1 << 20) + 4) await file.changed();
+    const tail = Buffer.alloc(4);
+    assert.equal(await file.read(tail, 9 * (1 << 20)), 4);
+    assert.equal(tail.toString(), 'tail', 'read back before the commit');
+    assert.ok(await w.commit());
+    assert.equal(await s.delete('growing'), true);
+    const first = Buffer.alloc(3);
+    assert.equal(await file.read(first, 0), 3, 'committed, then purged: still readable through the shared handle');
+    assert.deepEqual([...first], [7, 7, 7]);
+    file.release();
+    await until(() => fds() === before, 'the handle closed with its last reader');
+    assert.equal(file.retain(), false, 'closed: no new reader');
+  });
+
   it('a 304 rewrites the metadata in place, or copies the body when it outgrows the header', async () => {
     const dir = freshDir();
     const s = await disk(1 << 20, 1 << 20, dir);

@@ -160,21 +160,21 @@ export async function runFill(ctx: EdgeContext, fill: Fill<FillHead>, spec: Fill
   const originEtag = headerValue(res.headers, 'etag');
   const etag = plan.encode && originEtag !== undefined ? headerValue(headerListToMap(headers), 'etag') : originEtag;
   const lastModified = headerValue(res.headers, 'last-modified');
-    const bodyLength = plan.encode ? undefined : contentLength;
-    const key = slice ? sliceKey(fullKey(spec.primary, secondary), slice.index) : fullKey(spec.primary, secondary);
-    const writer = ctx.store.open({ key, primaryKey: spec.primary, vary, status: res.status, headers, policy: verdict.policy, etag, lastModified }, bodyLength);
+  const bodyLength = plan.encode ? undefined : contentLength;
+  const key = slice ? sliceKey(fullKey(spec.primary, secondary), slice.index) : fullKey(spec.primary, secondary);
+  const writer = ctx.store.open({ key, primaryKey: spec.primary, vary, status: res.status, headers, policy: verdict.policy, etag, lastModified }, bodyLength);
   if (!writer) return pass('too-large');
   if (stale && stale.meta.key !== key) await ctx.store.delete(stale.meta.key);
   const body = fill.body;
-    const leaderHeaders = verdict.stripHeaders.length > 0 ? encodedFields(withDate(responseHeaderList(res.headers), res.responseTime), plan) : headers;
-    fill.settle({ kind: 'store', status: res.status, headers, leaderHeaders, contentLength: bodyLength, policy: verdict.policy, etag, lastModified, vary, secondary, body, slice });
-    let source: Readable = res.body;
-    if (plan.encode) {
-      const encoder = createEncoder(plan.encode, ctx.compression, contentLength);
-      res.body.on('error', (e: Error) => encoder.destroy(e));
-      source = res.body.pipe(encoder);
-    }
-    pump(ctx, fill, source, writer, site.maxObjectSize, { since, key, meta: { primaryKey: spec.primary, headers } });
+  const leaderHeaders = verdict.stripHeaders.length > 0 ? encodedFields(withDate(responseHeaderList(res.headers), res.responseTime), plan) : headers;
+  fill.settle({ kind: 'store', status: res.status, headers, leaderHeaders, contentLength: bodyLength, policy: verdict.policy, etag, lastModified, vary, secondary, body, slice });
+  let source: Readable = res.body;
+  if (plan.encode) {
+    const encoder = createEncoder(plan.encode, ctx.compression, contentLength);
+    res.body.on('error', (e: Error) => encoder.destroy(e));
+    source = res.body.pipe(encoder);
+  }
+  pump(ctx, fill, source, writer, site.maxObjectSize, { since, key, meta: { primaryKey: spec.primary, headers } });
 }
 
 /** What a fill checks against the purges recorded since it began, before and after it commits. */
@@ -188,15 +188,25 @@ interface Fenced {
 function pump(ctx: EdgeContext, fill: Fill<FillHead>, source: Readable, writer: StoreWriter, limit: number, fenced: Fenced): void {
   let size = 0;
   let storing = true;
+  if (writer.growing) fill.body.spillTo(writer.growing);
   source.on('data', (chunk: Buffer) => {
     size += chunk.length;
     if (storing && size > limit) {
       // Too large after all (no Content-Length): stop storing, keep streaming to who is attached.
       storing = false;
       writer.abort();
+      fill.body.stopSpill(new Error('object grew past the size limit'));
       ctx.collapser.done(fill);
     }
-    if (storing) writer.write(chunk);
+    if (storing) {
+      writer.write(chunk);
+      // A disk slower than the origin: the origin is read at the disk's pace (clients may be reading the file).
+      const behind = writer.drained?.();
+      if (behind) {
+        source.pause();
+        void behind.then(() => source.resume());
+      }
+    }
     fill.body.push(chunk);
   });
   source.on('end', () => {

@@ -179,7 +179,7 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
             return void res.end();
           }
           const out = new ResponseOut(res, countBytes);
-          const sink: BodySink = { write: (c) => out.send(c), end: () => out.end(), fail: () => res.destroy() };
+          const sink: BodySink = { write: (c) => out.send(c), end: () => out.end(), fail: () => res.destroy(), pace: out };
           writeStreamingHead(res, head.status, headers, head.contentLength, outcome, ctx.id, age);
           if (!head.body.attach(sink)) return void res.destroy();
           res.once('close', () => head.body.detach(sink));

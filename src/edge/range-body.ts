@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { BodySink } from './cache/collapse.js';
+import type { BodySink, Pace } from './cache/collapse.js';
 import type { CacheOutcome } from './cache/decision.js';
 import type { ByteRange } from './cache/range.js';
 import type { OpenedBody, StoredObject } from './cache/store.js';
@@ -96,6 +96,8 @@ export function storedReader(obj: StoredObject, offset = 0, opened?: OpenedBody)
 export class RangeCutter implements BodySink {
   private next = 0;
   private finished = false;
+  /** The response the parts go to, when the cutter writes to one: its client's pace. */
+  pace?: Pace;
 
   constructor(
     private readonly ranges: readonly ByteRange[],
@@ -147,7 +149,7 @@ export class RangeCutter implements BodySink {
  */
 export function planSink(out: ResponseOut, plan: RangePlan): RangeCutter {
   let current = -1;
-  return new RangeCutter(plan.ranges, 0, {
+  const cutter = new RangeCutter(plan.ranges, 0, {
     part(i, bytes) {
       if (i !== current) {
         current = i;
@@ -163,6 +165,8 @@ export function planSink(out: ResponseOut, plan: RangePlan): RangeCutter {
       out.res.destroy();
     },
   });
+  cutter.pace = out;
+  return cutter;
 }
 
 /**

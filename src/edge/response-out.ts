@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { Pace } from './cache/collapse.js';
 
 /**
  * Most bytes handed to an HTTP/2 stream at once. node counts what its streams have been handed and
@@ -31,13 +32,14 @@ export function responseGone(res: ServerResponse): boolean {
  * is behind. HTTP/1.x bytes go to the socket as they come; HTTP/2 bytes wait here and go to
  * the stream a piece at a time, the next once the last one is sent.
  */
-export class ResponseOut {
+export class ResponseOut implements Pace {
   private waiting: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   /** The last write found the response's buffer full (read from write's result: HTTP/1 and HTTP/2 responses both give it). */
   private full = false;
   /** HTTP/2: bytes not yet handed to the stream. */
   private readonly queue: Buffer[] | undefined;
+  private queuedBytes = 0;
   private ending = false;
 
   constructor(
@@ -52,6 +54,7 @@ export class ResponseOut {
     });
     res.once('close', () => {
       this.queue!.length = 0;
+      this.queuedBytes = 0;
       this.settle();
     });
   }
@@ -59,6 +62,11 @@ export class ResponseOut {
   /** Nothing more is to be written: the client has gone, or the body is complete. */
   get closed(): boolean {
     return this.ending || this.res.writableEnded || responseGone(this.res);
+  }
+
+  /** Bytes written and not yet sent to the client (as far as node knows: the kernel's buffer is not counted). */
+  get backlog(): number {
+    return this.queuedBytes + this.res.writableLength;
   }
 
   write(chunk: Buffer): Promise<void> | undefined {
@@ -75,6 +83,7 @@ export class ResponseOut {
     }
     if (chunk.length === 0 || responseGone(this.res)) return;
     this.queue.push(chunk);
+    this.queuedBytes += chunk.length;
     this.pump();
   }
 
@@ -125,6 +134,7 @@ export class ResponseOut {
         piece = head.subarray(0, HTTP2_PIECE);
         q[0] = head.subarray(HTTP2_PIECE);
       } else q.shift();
+      this.queuedBytes -= piece.length;
       if (!res.write(piece)) this.full = true;
     }
     if (q.length > 0) return;

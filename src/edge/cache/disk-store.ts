@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { type DiskEntry, SlruIndex, entryMeta, varyOf } from './disk-index.js';
 import { encodeHeader, metaJson, objectName, parseHeader, sealHeader } from './disk-format.js';
 import { clearTemp, scanObjects } from './disk-scan.js';
+import { GrowingFile } from './growing-file.js';
 import { DiskObjectChanged, FileRangeStream, type OpenObjectFile, fileStamp, openObjectFile, readRangeSync } from './disk-stream.js';
 import type { CacheStore, DiskState, DiskTierStats, EntryDraft, EntryMeta, StoredObject, StoreWriter, VariantIndex } from './store.js';
 
@@ -94,6 +95,8 @@ export interface DiskStore extends CacheStore {
 
 /** Bytes a writer may have waiting for the disk; past it the origin is faster than the disk and the object is not stored. */
 const MAX_QUEUED = 32 * 1024 * 1024;
+/** Past this many bytes not yet written, a writer asks its caller to wait (`drained`): a fill then reads the origin at the disk's pace. */
+const WRITE_HIGH_WATER = 8 * 1024 * 1024;
 const SILENT: DiskLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const noop = (): void => undefined;
 
@@ -369,31 +372,43 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
     let scheduled = false;
     let done = false;
     let giveUp: string | undefined;
+    /** Bytes taken by write() and not yet in the file. */
+    let unwritten = 0;
     let fh: FileHandle | undefined;
+    // Opened for reading too: the clients of a large fill read the body from here as it is written.
+    const growing = new GrowingFile(header.length);
     let chain: Promise<void> = track(
-      open(temp, 'wx').then(async (h) => {
+      open(temp, 'wx+').then(async (h) => {
         fh = h;
+        growing.opened(h);
         await h.write(header, 0, header.length, 0);
       }),
     );
-    chain.catch(noop);
+    chain.catch((e: unknown) => growing.fail(e as Error));
 
     const flush = async (): Promise<void> => {
       scheduled = false;
       if (giveUp !== undefined || queue.length === 0) return;
       const bufs = queue;
       const at = written;
+      const n = queued;
       written += queued;
       queue = [];
       queued = 0;
-      await fh!.writev(bufs, at);
+      try {
+        await fh!.writev(bufs, at);
+      } catch (e) {
+        growing.fail(e as Error);
+        throw e;
+      }
+      unwritten -= n;
+      growing.advance(n);
     };
     const cleanup = (): Promise<void> =>
       track(
         chain
           .catch(noop)
-          .then(() => fh?.close())
-          .catch(noop)
+          .then(() => growing.writerClosed())
           .then(() => unlink(temp))
           .catch(noop),
       );
@@ -403,10 +418,12 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
         if (done || giveUp !== undefined) return;
         size += chunk.length;
         queued += chunk.length;
+        unwritten += chunk.length;
         if (size > maxObjectBytes) giveUp = 'too large';
         else if (queued > MAX_QUEUED) giveUp = 'disk slower than the origin';
         if (giveUp !== undefined) {
           queue = [];
+          growing.fail(new Error(`not written to disk: ${giveUp}`));
           return;
         }
         hash.update(chunk);
@@ -416,6 +433,13 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
           chain = chain.then(flush);
           chain.catch(noop);
         }
+      },
+      growing,
+      drained(): Promise<void> | undefined {
+        if (unwritten <= WRITE_HIGH_WATER) return undefined;
+        return (async () => {
+          while (unwritten > WRITE_HIGH_WATER / 2 && growing.failure === undefined && giveUp === undefined) await growing.changed();
+        })();
       },
       async commit(): Promise<StoredObject | undefined> {
         if (done) return undefined;
@@ -450,8 +474,8 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
         await (chain = chain.then(flush));
         const seal = sealHeader(header, size, hash.digest());
         await fh!.write(seal.bytes, 0, seal.bytes.length, seal.offset);
-        await fh!.close();
         fh = undefined;
+        growing.writerClosed();
         const st = await serial(final, async () => {
           await rename(temp, final);
           return (await open(final, 'r').then(async (f) => f.stat().finally(() => f.close())));

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { PumpTarget } from './file-pump.js';
 import type { CachePolicy } from './freshness.js';
+import type { GrowingBody } from './growing-file.js';
 
 /** A value now, or later: the memory tier answers at once, the disk tier later. */
 export type MaybePromise<T> = T | Promise<T>;
@@ -67,6 +68,10 @@ export interface VariantIndex {
 export interface StoreWriter {
   /** Bytes are appended in order; a tier may copy or keep the buffers. */
   write(chunk: Buffer): void;
+  /** A tier that writes to a file: the body as written so far, readable before the commit. */
+  readonly growing?: GrowingBody;
+  /** Resolves once the tier has caught up with what it was given (a disk slower than the origin); undefined when it has. */
+  drained?(): Promise<void> | undefined;
   /** Makes the object visible; before this no reader can see a partial object. */
   commit(): MaybePromise<StoredObject | undefined>;
   /** Drops whatever was written (origin failed, object too large). */

@@ -68,6 +68,8 @@ export function createTieredStore(memory: CacheStore, diskOptions: Omit<DiskStor
           m.write(chunk);
           d.write(chunk);
         },
+        growing: d.growing,
+        drained: () => d.drained?.(),
         async commit(): Promise<StoredObject | undefined> {
           // Memory first: the object is served from there while the disk copy is renamed into place.
           const mo = await m.commit();
