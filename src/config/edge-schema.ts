@@ -106,6 +106,11 @@ const tlsSection = z
     certificates: z.array(certificateFiles).min(1),
     /** Offer HTTP/2 by ALPN (HTTP/1.1 stays available). */
     http2: z.boolean().default(true),
+    /**
+     * SETTINGS_MAX_CONCURRENT_STREAMS of each HTTP/2 connection (nginx's http2_max_concurrent_streams):
+     * a client holds its requests past it (one that does not has them refused, or its connection closed).
+     */
+    http2_max_concurrent_streams: z.number().int().min(1).max(2 ** 31 - 1).default(128),
     /** Reload the certificates when a file changes; a bad new file keeps the old certificate. */
     watch: z.boolean().default(true),
   })

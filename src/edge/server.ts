@@ -179,8 +179,13 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
     if (tls.http2) {
       // One handler for both: the HTTP/2 compatibility API gives it request/response objects of the same shape.
       // node also resets a stream after 128 fields (ENHANCE_YOUR_CALM); as on HTTP/1.1 only the size bounds them,
-      // and no list within it has more than one field per 32 octets (RFC 9113 §6.5.2).
-      const h2 = createSecureServer({ ...secure, allowHTTP1: true, maxHeaderListPairs: Math.ceil(edge.max_header_size / 32), settings: { maxHeaderListSize: edge.max_header_size } });
+      // and no list within it has more than one field per 32 octets (RFC 9113 §6.5.2). A larger list gets its
+      // stream reset (ENHANCE_YOUR_CALM) before it reaches the handler.
+      // Streams in flight per connection are bounded as nginx bounds them (node has no limit of its own). A client
+      // holds its requests past the limit; streams it sends past it before it acknowledged the SETTINGS are
+      // refused (REFUSED_STREAM, safe to retry), after that nghttp2 makes it a connection error.
+      const settings = { maxHeaderListSize: edge.max_header_size, maxConcurrentStreams: tls.http2_max_concurrent_streams };
+      const h2 = createSecureServer({ ...secure, allowHTTP1: true, maxHeaderListPairs: Math.ceil(edge.max_header_size / 32), settings });
       // http/1.1 by ALPN goes to node's HTTP/1 parser with node's defaults (16 KiB heads, 60 s, the fields after
       // the 2000th dropped) unless the server carries the limits of the plain port.
       Object.assign(h2, { ...httpOptions, maxHeadersCount: 0, connectionsCheckingInterval: Math.min(30_000, httpOptions.headersTimeout / 2) });
