@@ -198,6 +198,8 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
       h2.on('stream', (stream: ServerHttp2Stream) => {
         stream.setTimeout(sendTimeoutMs, () => stream.close(http2Constants.NGHTTP2_CANCEL));
       });
+      // A client that breaks the protocol (a header block past nghttp2's limits, a reset flood) loses its connection.
+      h2.on('sessionError', (err: Error) => log.debug({ err: err.message }, 'HTTP/2 connection closed for a protocol error'));
       h2.on('session', (session) => {
         h2Sessions.add(session);
         // The client preface (its SETTINGS) is due as a request head is: a session without one is closed.
