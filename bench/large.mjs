@@ -4,7 +4,9 @@
 // edge's peak RSS while streaming (VmRSS of the edge process, sampled every 20 ms). Then the same
 // object through a geocdn site with slice_size (cold: every slice fetched with Range and stored).
 // nginx is skipped with a message when it is not installed (Debian package nginx).
-// Environment: BENCH_LARGE_MIB (default 1024), BENCH_LARGE_PORT (first of 4 ports, default 8190).
+// Last, the object cached whole on a disk tier: a cold fill with a second client joining late and
+// reading at a quarter of the speed, with the edge's peak RSS (the fill's memory stays bounded).
+// Environment: BENCH_LARGE_MIB (default 1024), BENCH_LARGE_PORT (first of 5 ports, default 8190).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -18,7 +20,7 @@ const MIB = 1 << 20;
 const sizeMiB = Number(process.env.BENCH_LARGE_MIB ?? 1024);
 const size = sizeMiB * MIB;
 const base = Number(process.env.BENCH_LARGE_PORT ?? 8190);
-const ports = { origin: base, edge: base + 1, sliced: base + 2, nginx: base + 3 };
+const ports = { origin: base, edge: base + 1, sliced: base + 2, nginx: base + 3, disk: base + 4 };
 const deadline = Date.now() + 110_000; // the whole run stays under two minutes
 const work = mkdtempSync(join(tmpdir(), 'geocdn-bench-large-'));
 const children = [];
@@ -73,8 +75,8 @@ function rssKiB(pid) {
   }
 }
 
-/** GETs the object once, counting bytes; samples the RSS of `pid` meanwhile. */
-function fetchOnce(port, path, pid) {
+/** GETs the object once, counting bytes (at most `rateMiBps` MiB/s when given); samples the RSS of `pid` meanwhile. */
+function fetchOnce(port, path, pid, rateMiBps) {
   return new Promise((resolvePromise, reject) => {
     let peak = pid ? rssKiB(pid) : 0;
     const before = peak;
@@ -83,7 +85,16 @@ function fetchOnce(port, path, pid) {
     const timer = setTimeout(() => req.destroy(new Error('timed out')), Math.max(5_000, deadline - Date.now()));
     const req = request({ host: '127.0.0.1', port, path, agent: false, headers: { host: 'large.bench' } }, (res) => {
       let bytes = 0;
-      res.on('data', (c) => (bytes += c.length));
+      res.on('data', (c) => {
+        bytes += c.length;
+        if (!rateMiBps) return;
+        // a slow client: ahead of its rate, it stops reading until the rate catches up
+        const aheadMs = (bytes / MIB / rateMiBps) * 1000 - Number(process.hrtime.bigint() - t0) / 1e6;
+        if (aheadMs > 5) {
+          res.pause();
+          setTimeout(() => res.resume(), aheadMs);
+        }
+      });
       res.on('end', () => {
         clearTimeout(timer);
         if (sampler) clearInterval(sampler);
@@ -144,7 +155,7 @@ http.createServer((req, res) => {
 }).listen(${ports.origin}, '127.0.0.1');
 `;
 
-function edgeConfig(port, sliced) {
+function edgeConfig(port, sliced, disk = false) {
   const file = join(work, `edge-${port}.yaml`);
   writeFileSync(
     file,
@@ -153,7 +164,8 @@ function edgeConfig(port, sliced) {
   access_log: false
   memory_size: 128MiB
   max_object_size: 16MiB
-sites:
+${disk ? `  disk: { path: "${join(work, 'disk')}", size: ${4 * sizeMiB}MiB, max_object_size: ${2 * sizeMiB}MiB }
+` : ''}sites:
   large.bench:
     origin: "http://127.0.0.1:${ports.origin}"
 ${sliced ? '    slice_size: 4MiB\n' : ''}`,
@@ -209,6 +221,8 @@ async function main() {
   const sliced = start('edge-sliced', 1, 'sh', [geocdn, 'edge', '--config', edgeConfig(ports.sliced, true)], { GEOCDN_LOG_LEVEL: 'warn' });
   await waitForPort(ports.edge, 'geocdn edge');
   await waitForPort(ports.sliced, 'geocdn sliced edge');
+  const disk = start('edge-disk', 1, 'sh', [geocdn, 'edge', '--config', edgeConfig(ports.disk, false, true)], { GEOCDN_LOG_LEVEL: 'warn' });
+  await waitForPort(ports.disk, 'geocdn disk edge');
 
   console.log('');
   console.log('| path | MiB/s | seconds | RSS before → peak (MiB) |');
@@ -231,6 +245,14 @@ async function main() {
 
   const s = await fetchOnce(ports.sliced, '/large.bin', sliced.pid);
   rows.push(['geocdn edge, slice_size 4MiB, cold fill', s]);
+  // The cold fill to disk: one client at full speed, one joining 200 ms later at a quarter of it.
+  const leader = fetchOnce(ports.disk, '/large.bin', disk.pid);
+  await new Promise((r) => setTimeout(r, 200));
+  const slowRate = Math.max(16, Math.round(g.mibps / 4));
+  const slow = await fetchOnce(ports.disk, '/large.bin', undefined, slowRate);
+  const led = await leader;
+  rows.push(['geocdn edge, disk tier, cold fill (leader)', led]);
+  rows.push([`geocdn edge, disk tier, joined late at ${slowRate} MiB/s`, { ...slow, rssBefore: led.rssBefore, rssPeak: Math.max(led.rssPeak, rssKiB(disk.pid)) }]);
   const seek = await rangeTime(ports.sliced, '/seek.bin', 900 * MIB);
   const seekPass = await rangeTime(ports.edge, '/seek.bin', 900 * MIB);
 
@@ -238,6 +260,7 @@ async function main() {
   if (n) console.log(`geocdn / nginx, uncached ${sizeMiB} MiB stream: ${(g.mibps / n.mibps).toFixed(2)}×`);
   console.log(`geocdn edge peak RSS while streaming ${sizeMiB} MiB uncached: ${mib(g.rssPeak)} MiB (${mib(g.rssPeak - g.rssBefore)} MiB above idle)`);
   console.log(`geocdn sliced edge peak RSS: ${mib(s.rssPeak)} MiB (memory_size 128MiB)`);
+  console.log(`geocdn disk-tier edge peak RSS during a ${sizeMiB} MiB cold fill with a slow late client: ${mib(led.rssPeak)} MiB (${mib(led.rssPeak - led.rssBefore)} MiB above idle)`);
   console.log(`1 MiB range at ${900 * MIB > size ? 0 : 900} MiB of an uncached object: ${seek.toFixed(1)} ms sliced (one slice fetched), ${seekPass.toFixed(1)} ms uncached (Range passed to the origin)`);
 }
 
