@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { RRType } from '../src/dns/wire/constants.js';
+import { drainCommand } from '../src/cli/drain.js';
 import { commands } from '../src/cli/index.js';
+import { statusCommand } from '../src/cli/status.js';
 import { exampleZone } from './fixtures/test-zone.js';
+import { capture } from './helpers/console.js';
 import { query } from './helpers/dns.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -142,6 +146,49 @@ describe('geocdn CLI', () => {
       child.kill('SIGTERM');
       const code = await new Promise((r) => child.on('exit', r));
       assert.equal(code, 0);
+    }
+  });
+
+  test('a drain outlives a restart of geocdn dns: kept by default in .geocdn/drains-<host name>.json under its working folder', async () => {
+    const dir = configDir(exampleZone);
+    const file = join(dir, 'geocdn.yaml');
+    writeFileSync(file, 'zones:\n  - origin: example.test\n    file: example.test.zone\npops:\n  a: { addresses: [192.0.2.1], location: [45.46, 9.19] }\n  b: { addresses: [192.0.2.2], location: [50.11, 8.68] }\nservices:\n  geo.example.test: { route: { default: [a, b] } }\nadmin: { listen: "127.0.0.1:0", token: cli-drain-test-token-0123 }\n');
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const start = async () => {
+      const child = spawn(process.execPath, [cli, 'dns', '--config', file, '--listen', `127.0.0.1:${port}`], { cwd: dir, env: { ...process.env, GEOCDN_LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let log = '';
+      child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+      for (let i = 0; i < 100 && !log.includes('nameserver started'); i++) await new Promise((r) => setTimeout(r, 50));
+      const listening = log.split('\n').find((l) => l.includes('admin API listening'));
+      assert.ok(listening, log);
+      const stop = async () => {
+        child.kill('SIGTERM');
+        assert.equal(await new Promise((r) => child.on('exit', r)), 0);
+      };
+      return { admin: (JSON.parse(listening) as { url: string }).url, log: () => log, stop };
+    };
+    const geo = async () => (await query(port, 'geo.example.test', RRType.A)).answers.map((a) => [...(a.data as { bytes: Uint8Array }).bytes].join('.'));
+
+    let ns = await start();
+    try {
+      assert.deepEqual(await geo(), ['192.0.2.1']);
+      const drained = await capture(() => drainCommand.run(['a', '-c', file, '--admin', ns.admin, '--reason', 'kernel upgrade']));
+      assert.equal(drained.code, 0, drained.err);
+      assert.equal(drained.err, '');
+    } finally {
+      await ns.stop();
+    }
+    ns = await start();
+    try {
+      assert.deepEqual(await geo(), ['192.0.2.2']);
+      assert.match(ns.log(), /drains read back from \.geocdn\/drains-[^ ]+\.json: a \(kernel upgrade\)/);
+      const kept = JSON.parse(readFileSync(join(dir, '.geocdn', `drains-${hostname()}.json`), 'utf8')) as { drains: { pop: string; reason: string }[] };
+      assert.deepEqual(kept.drains.map((d) => [d.pop, d.reason]), [['a', 'kernel upgrade']]);
+      const status = await capture(() => statusCommand.run(['-c', file, '--admin', ns.admin]));
+      assert.equal(status.code, 0, status.err);
+      assert.match(status.out, /^a\s+\S+\s+draining \(up\)\s.*kernel upgrade$/m);
+    } finally {
+      await ns.stop();
     }
   });
 });

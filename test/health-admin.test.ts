@@ -7,7 +7,10 @@ import { startAdminApi } from '../src/admin/start.js';
 import { drainCommand } from '../src/cli/drain.js';
 import { statusCommand } from '../src/cli/status.js';
 import { adminSectionSchema } from '../src/config/health-schema.js';
+import { memoryDrainStore } from '../src/health/drain-file.js';
+import { KeptDrains } from '../src/health/kept-drains.js';
 import { HealthMonitor } from '../src/health/monitor.js';
+import { capture } from './helpers/console.js';
 import { FakeClock } from './helpers/health-clock.js';
 import { FakeEdge, HEALTH_PATH } from './helpers/health-edges.js';
 import { discardingLogger } from './helpers/log.js';
@@ -15,23 +18,6 @@ import { discardingLogger } from './helpers/log.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const body = async (r: Response): Promise<any> => r.json();
 const TOKEN = 'test-token-0123456789abcdef';
-
-/** Runs a command, collecting what it prints. */
-async function capture(run: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => void out.push(a.join(' '));
-  console.error = (...a: unknown[]) => void err.push(a.join(' '));
-  try {
-    const code = await run();
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 describe('the admin API and the drain/status commands', () => {
   let edge: FakeEdge;
@@ -48,7 +34,7 @@ describe('the admin API and the drain/status commands', () => {
     clock.advance(0);
     await monitor.idle();
     const section = adminSectionSchema.parse({ listen: '127.0.0.1:0', token: TOKEN });
-    admin = (await startAdminApi(section, { pops: monitor, logger: discardingLogger('test'), node: 'ns1', now: () => clock.now(), env: {} }))!;
+    admin = (await startAdminApi(section, { pops: new KeptDrains(monitor, memoryDrainStore(), undefined), logger: discardingLogger('test'), node: 'ns1', now: () => clock.now(), env: {} }))!;
     process.env.GEOCDN_ADMIN_TOKEN = TOKEN;
   });
   after(async () => {
@@ -123,7 +109,7 @@ describe('the admin API and the drain/status commands', () => {
     dying.requestsPerSecond = 80;
     const own = new HealthMonitor({ clock });
     own.configure([{ name: 'eu-dead', edge: dying.url, capacity: 100 }, { name: 'us-dead', edge: dying.url, capacity: undefined }], { intervalMs: 1000, timeoutMs: 500, rise: 2, fall: 2, tcp: false, path: HEALTH_PATH, spillover: true, maxSpillover: 0.9 });
-    const api = (await startAdminApi(adminSectionSchema.parse({ listen: '127.0.0.1:0', token: TOKEN }), { pops: own, logger: discardingLogger('test'), node: 'ns2', now: () => clock.now(), env: {} }))!;
+    const api = (await startAdminApi(adminSectionSchema.parse({ listen: '127.0.0.1:0', token: TOKEN }), { pops: new KeptDrains(own, memoryDrainStore(), undefined), logger: discardingLogger('test'), node: 'ns2', now: () => clock.now(), env: {} }))!;
     try {
       clock.advance(0);
       await own.idle();

@@ -20,6 +20,10 @@ Options:
   -u, --undo          undrain
   -r, --reason TEXT   kept with the state, shown by geocdn status
 
+Each nameserver keeps its drains in a file in its cluster.state_dir, so a
+restarted nameserver still has them; one that cannot write that file applies
+the change anyway and says so (a warning on stderr).
+
 Exit status 0 when every nameserver took it, 1 otherwise.
 
 Examples:
@@ -51,6 +55,7 @@ Examples:
       }
       const state = r.body.state as { kind: string; reason: string };
       console.log(`${urls[i]}  ${pop} ${state.kind} (${state.reason})`);
+      if (typeof r.body.warning === 'string') console.error(`${urls[i]}  warning: ${r.body.warning}`);
     });
     return failed === 0 ? 0 : 1;
   },

@@ -12,7 +12,7 @@ export const clusterSectionSchema = z
     prefix: z.string().min(1).default('geocdn'),
     /** This node's name in acks, liveness and versions; default: the host name. */
     node: z.string().min(1).optional(),
-    /** Where this node keeps the id of the last purge it applied. */
+    /** Where this node keeps the id of the last purge it applied (an edge) or its drains (a nameserver); relative to the working folder. */
     state_dir: z.string().min(1).default('.geocdn'),
     /** Purges kept for nodes that were away; one further behind treats its whole cache as stale. */
     max_len: z.number().int().min(100).default(100_000),

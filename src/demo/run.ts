@@ -7,6 +7,7 @@ import { packageRoot } from '../core/package-root.js';
 import { createMemoryBus } from '../cluster/memory-bus.js';
 import type { ClusterSetup } from '../cluster/create.js';
 import { memoryCursor } from '../cluster/cursor.js';
+import { memoryDrainStore } from '../health/drain-file.js';
 import { linkEdge } from '../cluster/edge-link.js';
 import { Nameserver } from '../dns/nameserver.js';
 import { createEdgeServer, type EdgeServer } from '../edge/server.js';
@@ -98,7 +99,8 @@ export async function startDemo(ports: DemoPorts, logger: Logger): Promise<Demo>
     const metrics = createNodeRegistry();
     registerEdgeMetrics(metrics, () => edges.map((e) => e.context));
     const status = () => ({ edges: edges.map((e) => edgeStatusJson(e.context)) });
-    const nameserver = await Nameserver.start(configPath, logger.child({ node: 'dns' }), undefined, undefined, { cluster, metrics, status });
+    // Drains, like purge cursors, end with the demo: a second run starts with every POP up.
+    const nameserver = await Nameserver.start(configPath, logger.child({ node: 'dns' }), undefined, undefined, { cluster, metrics, status, drains: memoryDrainStore() });
     return {
       ports,
       configPath,

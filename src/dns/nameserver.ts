@@ -14,6 +14,8 @@ import type { AdminServer } from '../admin/server.js';
 import { startAdminApi } from '../admin/start.js';
 import { clusterPurgeIssuer, createCluster, type ClusterSetup } from '../cluster/create.js';
 import { systemClock, type Clock } from '../health/clock.js';
+import { drainFilePath, fileDrainStore, type DrainStore } from '../health/drain-file.js';
+import { KeptDrains } from '../health/kept-drains.js';
 import { HealthMonitor } from '../health/monitor.js';
 import type { Prober } from '../health/probe.js';
 import { monitoredPops, monitorSettings } from '../health/setup.js';
@@ -36,6 +38,8 @@ export interface NameserverOptions {
   metrics?: Registry;
   /** More of GET /v1/status (the demo's edges). */
   status?: () => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** Where admin drains are kept across restarts; default `<cluster.state_dir>/drains-<node>.json`. */
+  drains?: DrainStore;
 }
 
 /**
@@ -60,17 +64,22 @@ export class Nameserver {
     private readonly logger: Logger,
     private readonly build: SnapshotBuilder,
     readonly health: HealthMonitor,
+    private readonly drains: KeptDrains,
     readonly admin: AdminServer | undefined,
   ) {}
 
   static async start(configPath: string, logger: Logger, build: SnapshotBuilder = buildDnsSnapshot, listen?: string[], options: NameserverOptions = {}): Promise<Nameserver> {
     const loaded = loadConfig(configPath);
+    const node = loaded.config.cluster?.node ?? options.cluster?.node ?? hostname();
     const health = new HealthMonitor({ clock: options.clock ?? systemClock, prober: options.prober, logger });
+    const drains = new KeptDrains(health, options.drains ?? fileDrainStore(drainFilePath(loaded.config.cluster?.state_dir ?? '.geocdn', node)), logger);
     const started = performance.now();
     const snapshot = await build(loaded, health, logger);
     logSlowLoad(logger, 'loading the config, zones and GeoIP databases', performance.now() - started, snapshotFiles(loaded.path, snapshot));
     // Probes start with the config, not on the first query.
     health.configure(monitoredPops(snapshot.routing), monitorSettings(loaded.config));
+    // A POP drained before a restart stays drained from the first answer on.
+    await drains.restore();
     const responder = new Responder(snapshot, { maxUdpPayload: loaded.config.dns.max_udp_payload, identity: serverIdentity(loaded.config.dns) });
     const server = new DnsServer(responder, {
       listen: listen ?? loaded.config.dns.listen,
@@ -84,7 +93,6 @@ export class Nameserver {
     });
     // DNS answers even when the admin API cannot start (its port taken, say).
     const cluster = options.cluster ?? (loaded.config.cluster?.redis ? createCluster(loaded.config.cluster, (e) => logger.warn({ err: e }, 'cluster bus error (purges queue until it returns)')) : undefined);
-    const node = loaded.config.cluster?.node ?? cluster?.node ?? hostname();
     const wallNow = () => (options.clock ?? systemClock).now();
     const running: SelfVersion = { node, role: 'nameserver', version: nameserverVersion(loaded, snapshot), loadedAt: Date.now() };
     const view: NameserverView = { responder, health, bus: cluster?.bus, busNode: cluster?.node, running, startedAt: Date.now(), purgeAcks: new Map() };
@@ -93,11 +101,11 @@ export class Nameserver {
     const metrics = options.metrics ?? createNodeRegistry();
     registerNameserverMetrics(metrics, view);
     const status = async () => ({ ...(await nameserverStatus(view, Date.now())), ...(await options.status?.()) });
-    const admin = await startAdminApi(loaded.config.admin, { pops: health, health, routing: () => responder.current.routing, logger, now: wallNow, node, metrics, status, ...purge }).catch((e: unknown) => {
+    const admin = await startAdminApi(loaded.config.admin, { pops: drains, health, routing: () => responder.current.routing, logger, now: wallNow, node, metrics, status, ...purge }).catch((e: unknown) => {
       logger.error({ err: e }, 'admin API not started');
       return undefined;
     });
-    const ns = new Nameserver(loaded.path, loaded, responder, server, logger, build, health, admin);
+    const ns = new Nameserver(loaded.path, loaded, responder, server, logger, build, health, drains, admin);
     if (!options.cluster) ns.ownedCluster = cluster;
     ns.cluster = cluster;
     ns.view = view;
@@ -116,6 +124,7 @@ export class Nameserver {
       logSlowLoad(this.logger, 'reloading the config, zones and GeoIP databases', performance.now() - started, snapshotFiles(loaded.path, snapshot));
       this.health.configure(monitoredPops(snapshot.routing), monitorSettings(loaded.config));
       this.responder.swap(snapshot);
+      await this.drains.sync();
       this.loaded = loaded;
       if (this.view) this.view.running = { ...this.view.running, version: nameserverVersion(loaded, snapshot), loadedAt: Date.now() };
       this.publishVersion();

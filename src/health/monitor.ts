@@ -1,5 +1,6 @@
 import type { Logger } from '../core/log.js';
 import type { Clock } from './clock.js';
+import type { Drain } from './drain-file.js';
 import { shedShare, type LoadReport } from './load.js';
 import { probeEdge, type Prober, type ProbeResult } from './probe.js';
 import { initialTrack, isServing, observe, popState, type PopState, type Thresholds, type Track } from './state.js';
@@ -64,7 +65,8 @@ export interface MonitorOptions {
  * Probes every POP's edge on a fixed cadence from the moment it is
  * configured, runs the rise/fall machine and the load arithmetic, and
  * answers `isAvailable` from flat arrays (it is read per DNS query).
- * Drains are kept by POP name, so a reload keeps them.
+ * Drains are kept by POP name, so a reload keeps them (KeptDrains writes
+ * them down, so a restart does too).
  */
 export class HealthMonitor implements HealthView {
   private entries: Entry[] = [];
@@ -145,11 +147,11 @@ export class HealthMonitor implements HealthView {
   }
 
   /** Sends new clients elsewhere; the edge keeps serving those who still come. Undefined for an unknown POP. */
-  drain(name: string, reason = 'drained by admin'): PopState | undefined {
+  drain(name: string, reason = 'drained by admin', since = this.clock.now()): PopState | undefined {
     const i = this.indexOf(name);
     if (i < 0) return undefined;
     if (!this.drains.has(name)) {
-      this.drains.set(name, { since: this.clock.now(), reason });
+      this.drains.set(name, { since, reason });
       this.changed(i, 'drained');
     }
     return this.stateOf(i);
@@ -160,6 +162,16 @@ export class HealthMonitor implements HealthView {
     if (i < 0) return undefined;
     if (this.drains.delete(name)) this.changed(i, 'undrained');
     return this.stateOf(i);
+  }
+
+  /** The drains in force, in the config's POP order. */
+  drained(): Drain[] {
+    const out: Drain[] = [];
+    for (const e of this.entries) {
+      const d = this.drains.get(e.pop.name);
+      if (d) out.push({ pop: e.pop.name, since: d.since, reason: d.reason });
+    }
+    return out;
   }
 
   /** Resolves when no probe is running (tests step a fake clock, then wait for this). */

@@ -8,6 +8,7 @@ import { Nameserver } from '../../src/dns/nameserver.js';
 import { decodeMessage, encodeQuery, type Message, type QueryOptions } from '../../src/dns/wire/message.js';
 import { tempDir } from './tmp.js';
 import { discardingLogger } from './log.js';
+import { withOwnStateDir } from './state-dir.js';
 
 /** Sends one UDP packet and resolves with the first answer (or undefined after `timeoutMs`). */
 export function udpExchange(port: number, packet: Buffer, host = '127.0.0.1', timeoutMs = 2000): Promise<Buffer | undefined> {
@@ -85,7 +86,7 @@ export interface TestNameserver {
 export async function startNameserver(files: Record<string, string>, configYaml: string, listen = '127.0.0.1:0'): Promise<TestNameserver> {
   const dir = tempDir('geocdn-test-');
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  writeFileSync(join(dir, 'geocdn.yaml'), configYaml);
+  writeFileSync(join(dir, 'geocdn.yaml'), withOwnStateDir(configYaml, dir));
   const ns = await Nameserver.start(join(dir, 'geocdn.yaml'), discardingLogger('test'), undefined, [listen]);
   return { ns, port: ns.server.bound.udp[0].port, dir, stop: () => ns.stop() };
 }

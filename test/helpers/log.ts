@@ -10,3 +10,10 @@ export function discardingLogger(name = 'test'): Logger {
   const sink = new Writable({ write: (_chunk, _enc, done) => done() });
   return pino({ name, level: 'debug' }, sink);
 }
+
+/** A logger whose lines land in `lines`, parsed, for tests that check what a server logged. */
+export function capturingLogger(level = 'info'): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino({ level }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
+  return { logger, lines };
+}
