@@ -85,14 +85,40 @@ sites:
     assert.match(err, /^GEOCDN_USAGE: .*"eu-tset".*eu-test/);
   });
 
-  it('SIGHUP (a reload sent to every geocdn process) does not stop the edge: it says so and keeps its cache', async () => {
+  it('SIGHUP reads the sites again: a new site is served and a changed rule applies, the cache stays; a bad file is refused, an edge-section change waits for a restart', async () => {
+    origin.route('/private', fixed(200, { 'cache-control': 'max-age=60' }, 'private'));
     const edge = await startEdgeCommand();
-    try {
-      await get({ port: edge.port }, '/hello', { agent: false });
+    const config = join(dir, 'signals.yaml');
+    const seen = (re: RegExp): number => edge.log().split('\n').filter((l) => re.test(l)).length;
+    const reload = async (text: string, expect: RegExp): Promise<void> => {
+      const before = seen(expect);
+      writeFileSync(config, text);
       edge.child.kill('SIGHUP');
-      for (let i = 0; i < 40 && !edge.log().includes('SIGHUP'); i++) await new Promise((r) => setTimeout(r, 50));
-      assert.match(edge.log(), /SIGHUP.*restart/);
-      assert.equal((await get({ port: edge.port }, '/hello', { agent: false })).headers['x-cache-status'], 'HIT');
+      for (let i = 0; i < 100 && seen(expect) === before; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(seen(expect), before + 1, `no ${String(expect)} in the log:\n${edge.log()}`);
+    };
+    const status = async (path: string, host = 'www.example.test'): Promise<string> => {
+      const r = await get({ port: edge.port }, path, { agent: false, headers: { host } });
+      return `${r.status} ${String(r.headers['x-cache-status'] ?? '-')}`;
+    };
+    try {
+      assert.equal(await status('/hello'), '200 MISS');
+      assert.equal(await status('/private'), '200 MISS');
+      assert.equal(await status('/hello', 'new.example.test'), '421 -', 'not a site yet');
+
+      const pops = `edge:\n  pops:\n    eu-test: { listen: "127.0.0.1:0" }\n`;
+      const sites = `sites:\n  www.example.test:\n    origin: "${origin.url}"\n    bypass: { paths: ["/private"] }\n  new.example.test:\n    origin: "${origin.url}"\n`;
+      await reload(pops + sites, /edge config reloaded/);
+      assert.equal(await status('/hello'), '200 HIT', 'the cache is kept');
+      assert.equal(await status('/private'), '200 BYPASS', 'the new rule applies');
+      assert.equal(await status('/hello', 'new.example.test'), '200 MISS', 'the new site is served');
+
+      await reload(`${pops}sites:\n  www.example.test:\n    origin: 42\n`, /GEOCDN_CONFIG_INVALID.*signals.yaml:6.*reload refused/);
+      assert.equal(await status('/hello', 'new.example.test'), '200 HIT', 'a bad file changes nothing');
+
+      await reload(`edge:\n  memory_size: 1MiB\n  pops:\n    eu-test: { listen: "127.0.0.1:0" }\n${sites}`, /apply at the next restart/);
+      assert.match(edge.log(), /"sections":\["edge"\]/);
+      assert.equal(await status('/hello'), '200 HIT', 'the memory tier was not resized');
     } finally {
       edge.child.kill('SIGTERM');
       assert.equal(await edge.exited, 0);

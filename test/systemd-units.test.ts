@@ -122,7 +122,7 @@ describe('systemd units in examples/systemd', () => {
     });
     after(() => origin.close());
 
-    it('ExecStart runs the POP named by the instance, with its disk cache; the stop signal stops it within TimeoutStopSec', async () => {
+    it('ExecStart runs the POP named by the instance, with its disk cache; ExecReload reads the sites again; the stop signal stops it within TimeoutStopSec', async () => {
       const unit = serviceSettings('geocdn-edge@.service');
       const dir = tempDir('geocdn-unit-edge-');
       const port = randomPort();
@@ -142,6 +142,14 @@ describe('systemd units in examples/systemd', () => {
         assert.equal(hit.text, 'served by the unit');
         const health = JSON.parse((await get(edge, '/.well-known/geocdn/health')).text);
         assert.equal(health.cache.disk.path, join(dir, 'cache', 'eu-test'));
+
+        // ExecReload: a site added to the file is served, the cache stays.
+        writeFileSync(config, `${readFileSync(config, 'utf8')}  www2.example.test:\n    origin: "${origin.url}"\n`);
+        const reload = commandOf(only(unit, 'ExecReload'), config, { mainPid: service.child.pid });
+        assert.equal(spawnSync(reload[0]!, reload.slice(1)).status, 0, reload.join(' '));
+        await until(() => service.log().includes('edge config reloaded'), 'the reload');
+        assert.equal((await get(edge, '/unit', { headers: { host: 'www2.example.test' } })).status, 200);
+        assert.equal((await get(edge, '/unit')).headers['x-cache-status'], 'HIT');
       } finally {
         service.child.kill((unit.get('KillSignal')?.[0] as NodeJS.Signals | undefined) ?? 'SIGTERM');
       }

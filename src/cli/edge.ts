@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../core/log.js';
 import { GeocdnError } from '../core/errors.js';
 import { createEdgeServer } from '../edge/server.js';
 import { type Command, parseOptions } from './command.js';
+import { reloadEdgeConfig } from './edge-reload.js';
 
 export const edgeCommand: Command = {
   name: 'edge',
@@ -21,7 +22,8 @@ the configured sites (by Host; other hosts get 421) and never proxies elsewhere.
 The listen address is, first found: --listen, edge.pops.NAME.listen, edge.listen.
 With edge.tls it also serves HTTPS (SNI, HTTP/2 and HTTP/1.1 by ALPN) on
 edge.pops.NAME.tls_listen or edge.tls.listen; certificates reload when their
-files change.
+files change. SIGHUP reads the sites of FILE again (the cache stays; changes to
+the edge section take a restart); SIGTERM stops after the responses in flight.
 
 Options:
   -c, --config FILE   the geocdn config (YAML)
@@ -64,18 +66,25 @@ Examples:
     const stats = edge.context.stats;
     const cluster = await attachEdgeToCluster(config.cluster, edge.context.store, values.pop, log, { version, sites: edge.context.sites, fence: edge.context.fence, onApplied: (lag) => stats.purgeLag.observe(lag) });
     log.info({ address: `${addr.host}:${addr.port}`, tls: addr.tls ? `${addr.tls.host}:${addr.tls.port}` : undefined, sites: Object.keys(config.sites), version }, 'edge listening');
+    /** What the admin API and the cluster bus say this edge runs; a reload updates it. */
+    const self = { node: cluster?.node ?? config.cluster?.node ?? (values.pop ? `edge-${values.pop}` : `edge-${hostname()}`), role: 'edge' as const, version, loadedAt };
     const admin = await startAdmin(values.admin ?? (values.pop ? config.edge.pops[values.pop]?.admin : undefined) ?? config.edge.admin, config.admin, log, async (listen, token) =>
-      startEdgeAdmin({
-        listen,
-        token,
-        edge: edge.context,
-        self: { node: cluster?.node ?? config.cluster?.node ?? (values.pop ? `edge-${values.pop}` : `edge-${hostname()}`), role: 'edge', version, loadedAt },
-        ...(cluster ? { cluster } : {}),
-        logger: log,
-      }),
+      startEdgeAdmin({ listen, token, edge: edge.context, self, ...(cluster ? { cluster } : {}), logger: log }),
     );
-    // node's default for SIGHUP is to exit: a reload sent to every geocdn process would drop this edge's memory tier.
-    process.on('SIGHUP', () => log.warn('SIGHUP ignored: the edge does not reload its config; restart it to apply a change'));
+    // SIGHUP: the sites are read again; the cache stays (node's default for SIGHUP would be to exit).
+    let running = config;
+    const configFile = values.config;
+    process.on('SIGHUP', () => {
+      running = reloadEdgeConfig(configFile, running, values.pop, {
+        replaceSites: (sites) => edge.replaceSites(sites),
+        applied: (_applied, newVersion) => {
+          if (newVersion === self.version) return;
+          self.version = newVersion;
+          self.loadedAt = Date.now();
+          cluster?.bus.publishVersion(self.node, newVersion, 'edge').catch((e: unknown) => log.warn({ err: e }, 'config version not published on the cluster bus'));
+        },
+      }, log);
+    });
     await new Promise<void>((resolve) => {
       const stop = (): void => {
         log.info({ graceMs: STOP_GRACE_MS }, 'stopping: no new connections; responses in flight finish');

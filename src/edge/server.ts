@@ -45,6 +45,8 @@ export interface EdgeServer {
   /** The certificates in use, when `edge.tls` is configured; `reload()` reads the files again. */
   readonly certificates: TlsCertificates | undefined;
   readonly context: EdgeContext;
+  /** Serves these sites from now on (a reload); the cache, connections and the edge section stay as they are. */
+  replaceSites(sites: SitesSection): void;
   /** Resolves with the bound address once listening (`tls`: the HTTPS one). */
   listen(): Promise<{ host: string; port: number; tls?: { host: string; port: number } }>;
   /**
@@ -245,6 +247,9 @@ export function createEdgeServer(opts: EdgeOptions): EdgeServer {
     tlsServer,
     certificates,
     context,
+    replaceSites(sites: SitesSection): void {
+      context.sites.replaceWith(buildSiteTable(sites, edge));
+    },
     async listen() {
       // The disk index is rebuilt before the first request: cached objects are HITs from the start.
       await tiered?.disk.ready;

@@ -18,7 +18,21 @@ export interface Site {
   readonly sliceSize: number | undefined;
 }
 
-export type SiteTable = ReadonlyMap<string, Site>;
+/**
+ * Host name → site, as the running edge knows it. A reload replaces its contents in one
+ * synchronous step: every reader (handlers, the fast path, purges) sees the new sites on
+ * its next lookup, and a request under way keeps the `Site` it started with.
+ */
+export class SiteTable extends Map<string, Site> {
+  /** Bumped by each `replaceWith`, so lookups can drop what they remembered. */
+  generation = 0;
+
+  replaceWith(next: ReadonlyMap<string, Site>): void {
+    this.clear();
+    for (const [host, site] of next) this.set(host, site);
+    this.generation++;
+  }
+}
 
 function compileSite(name: string, c: SiteConfig, edge: EdgeSection): Site {
   return {
@@ -43,7 +57,7 @@ function compileSite(name: string, c: SiteConfig, edge: EdgeSection): Site {
 
 /** Host name (lower-case, no port, no trailing dot) → site, aliases included. */
 export function buildSiteTable(sites: SitesSection, edge: EdgeSection): SiteTable {
-  const table = new Map<string, Site>();
+  const table = new SiteTable();
   for (const [name, c] of Object.entries(sites)) {
     const site = compileSite(normalizeHost(name), c, edge);
     for (const h of [name, ...c.aliases]) table.set(normalizeHost(h), site);
@@ -54,11 +68,16 @@ export function buildSiteTable(sites: SitesSection, edge: EdgeSection): SiteTabl
 /**
  * The site for a Host field value as sent (any case, port, trailing dot), with the
  * answers remembered: the same few values come on every request. Bounded: past 1024
- * distinct values (a client making them up) it starts over.
+ * distinct values (a client making them up) it starts over, and after a reload.
  */
 export function siteLookup(sites: SiteTable): (host: string) => Site | undefined {
   const seen = new Map<string, Site | null>();
+  let generation = sites.generation;
   return (host) => {
+    if (generation !== sites.generation) {
+      seen.clear();
+      generation = sites.generation;
+    }
     let s = seen.get(host);
     if (s === undefined) {
       if (seen.size > 1024) seen.clear();

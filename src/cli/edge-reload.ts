@@ -1,0 +1,43 @@
+import { isDeepStrictEqual } from 'node:util';
+import { configVersion } from '../cluster/versions.js';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { GeocdnError, GeocdnErrors } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+
+/** The running edge as a reload changes it. */
+export interface ReloadTarget {
+  replaceSites(sites: Config['sites']): void;
+  /** The config now in force: its version is published and shown by the admin API. */
+  applied(config: Config, version: string): void;
+}
+
+/**
+ * SIGHUP for `geocdn edge`: reads the config file again and, when it is valid, serves its
+ * `sites` from now on. The cache, the connections and everything else stay. Changes to
+ * the `edge` or `cluster` sections (listen addresses, cache sizes, the disk, TLS, Redis)
+ * take a restart: they are named in a warning and the running values are kept, so the
+ * version the edge reports is that of what it runs, and `geocdn status` shows it apart
+ * from nameservers that loaded the new file. A config that does not load, or no longer
+ * names this POP, is refused whole and the edge serves on as before.
+ */
+export function reloadEdgeConfig(file: string, running: Config, pop: string | undefined, target: ReloadTarget, log: Logger): Config {
+  let next: Config;
+  try {
+    next = loadConfig(file).config;
+    const pops = new Set([...Object.keys(next.pops), ...Object.keys(next.edge.pops)]);
+    if (pop !== undefined && pops.size > 0 && !pops.has(pop)) throw new GeocdnError('GEOCDN_USAGE', `the POP "${pop}" is no longer in ${file}`);
+  } catch (e) {
+    const errors = e instanceof GeocdnErrors ? e.errors.map((x) => x.format()) : e instanceof GeocdnError ? [e.format()] : [String(e)];
+    log.error({ errors }, 'reload refused; still serving the previous configuration');
+    return running;
+  }
+  const atRestart = (['edge', 'cluster'] as const).filter((section) => !isDeepStrictEqual(next[section], running[section]));
+  if (atRestart.length > 0) log.warn({ sections: atRestart }, `reload: changes to ${atRestart.join(' and ')} apply at the next restart; the running values are kept`);
+  const applied: Config = { ...next, edge: running.edge, cluster: running.cluster };
+  target.replaceSites(applied.sites);
+  const version = configVersion(applied);
+  target.applied(applied, version);
+  log.info({ sites: Object.keys(applied.sites), version }, 'edge config reloaded');
+  return applied;
+}
