@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +78,18 @@ admin: { listen: false }
       const r = await run('status', '--admin', admin);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, new RegExp(`^edge-eu-test\\s+edge\\s+${status.version}\\s`, 'm'));
+
+      // A reload that changes the sites: the version the admin API reports is the new one.
+      writeFileSync(config, readFileSync(config, 'utf8').replace('sites:', 'sites:\n  www2.example.test: { origin: "http://127.0.0.1:1" }'));
+      child.kill('SIGHUP');
+      const versionNow = async (): Promise<string> => ((await (await fetch(`${admin}/v1/status`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { version: string }).version;
+      let reloaded = status.version;
+      for (let i = 0; i < 100 && reloaded === status.version; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        reloaded = await versionNow();
+      }
+      assert.notEqual(reloaded, status.version, 'the reloaded config has a version of its own');
+      assert.match(reloaded, /^[0-9a-f]{12}$/);
     } finally {
       child.kill('SIGTERM');
       assert.equal(await exited, 0);
