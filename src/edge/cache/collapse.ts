@@ -47,6 +47,8 @@ export class BodyBroadcast {
   private sinks: BodySink[] = [];
   private readonly followers = new Map<BodySink, { stopped: boolean }>();
   private file: GrowingBody | undefined;
+  /** The broadcast's own hold on the file, let go once the body can no longer be joined. */
+  private held: GrowingBody | undefined;
   private fileError: Error | undefined;
   private state: 'open' | 'ended' | 'failed' = 'open';
   private error: Error | undefined;
@@ -60,13 +62,18 @@ export class BodyBroadcast {
 
   /** The body is also being written to `file`: readers past what memory keeps read it there. */
   spillTo(file: GrowingBody): void {
+    // Held open while the body can be joined: the writer lets go of the file before the store has it
+    // (while it renames it into place), and a client joining then still reads it from byte 0.
+    if (!file.retain()) return;
     this.file = file;
+    this.held = file;
   }
 
   /** The file gets no more of the body (it grew past the object limit): whoever still needs bytes from it fails. */
   stopSpill(err: Error): void {
     this.file = undefined;
     this.fileError = err;
+    this.letGo();
     this.wakeFollowers();
   }
 
@@ -112,6 +119,7 @@ export class BodyBroadcast {
   release(): void {
     this.joinable = false;
     this.chunks = undefined;
+    this.letGo();
     this.onRelease();
   }
 
@@ -189,6 +197,12 @@ export class BodyBroadcast {
         });
       });
     }
+  }
+
+  private letGo(): void {
+    const file = this.held;
+    this.held = undefined;
+    file?.release();
   }
 
   private wakeFollowers(): void {
