@@ -74,7 +74,7 @@ export class BodyBroadcast {
     this.file = undefined;
     this.fileError = err;
     this.letGo();
-    this.wakeFollowers();
+    this.cutFollowers(err);
   }
 
   push(chunk: Buffer): void {
@@ -111,8 +111,8 @@ export class BodyBroadcast {
     const sinks = this.sinks;
     this.sinks = [];
     this.release();
-    this.wakeFollowers();
     for (const s of sinks) s.fail(err);
+    this.cutFollowers(err);
   }
 
   /** Stop keeping chunks for late joiners: the store has the object, or it will not be cached. */
@@ -203,6 +203,19 @@ export class BodyBroadcast {
     const file = this.held;
     this.held = undefined;
     file?.release();
+  }
+
+  /**
+   * The body will not be whole for those reading the file: they are cut now, as the attached clients are,
+   * not once their clients have read what they were sent. A client that stopped reading would otherwise
+   * keep the file (and its disk space) open until it timed out.
+   */
+  private cutFollowers(err: Error): void {
+    for (const [sink, f] of this.followers) {
+      f.stopped = true;
+      sink.fail(err);
+    }
+    this.wakeFollowers();
   }
 
   private wakeFollowers(): void {
