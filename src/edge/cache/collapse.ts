@@ -47,6 +47,8 @@ export class BodyBroadcast {
   private sinks: BodySink[] = [];
   private readonly followers = new Map<BodySink, { stopped: boolean }>();
   private file: GrowingBody | undefined;
+  /** The broadcast's own hold on the file, let go once the body can no longer be joined. */
+  private held: GrowingBody | undefined;
   private fileError: Error | undefined;
   private state: 'open' | 'ended' | 'failed' = 'open';
   private error: Error | undefined;
@@ -60,14 +62,19 @@ export class BodyBroadcast {
 
   /** The body is also being written to `file`: readers past what memory keeps read it there. */
   spillTo(file: GrowingBody): void {
+    // Held open while the body can be joined: the writer lets go of the file before the store has it
+    // (while it renames it into place), and a client joining then still reads it from byte 0.
+    if (!file.retain()) return;
     this.file = file;
+    this.held = file;
   }
 
   /** The file gets no more of the body (it grew past the object limit): whoever still needs bytes from it fails. */
   stopSpill(err: Error): void {
     this.file = undefined;
     this.fileError = err;
-    this.wakeFollowers();
+    this.letGo();
+    this.cutFollowers(err);
   }
 
   push(chunk: Buffer): void {
@@ -104,14 +111,15 @@ export class BodyBroadcast {
     const sinks = this.sinks;
     this.sinks = [];
     this.release();
-    this.wakeFollowers();
     for (const s of sinks) s.fail(err);
+    this.cutFollowers(err);
   }
 
   /** Stop keeping chunks for late joiners: the store has the object, or it will not be cached. */
   release(): void {
     this.joinable = false;
     this.chunks = undefined;
+    this.letGo();
     this.onRelease();
   }
 
@@ -189,6 +197,25 @@ export class BodyBroadcast {
         });
       });
     }
+  }
+
+  private letGo(): void {
+    const file = this.held;
+    this.held = undefined;
+    file?.release();
+  }
+
+  /**
+   * The body will not be whole for those reading the file: they are cut now, as the attached clients are,
+   * not once their clients have read what they were sent. A client that stopped reading would otherwise
+   * keep the file (and its disk space) open until it timed out.
+   */
+  private cutFollowers(err: Error): void {
+    for (const [sink, f] of this.followers) {
+      f.stopped = true;
+      sink.fail(err);
+    }
+    this.wakeFollowers();
   }
 
   private wakeFollowers(): void {
