@@ -174,6 +174,9 @@ export async function runFill(ctx: EdgeContext, fill: Fill<FillHead>, spec: Fill
     res.body.on('error', (e: Error) => encoder.destroy(e));
     source = res.body.pipe(encoder);
   }
+  // Clients read a body of known length back from its file; one without could outgrow the limit and
+  // stop being written, cutting whoever reads it there: that body stays in memory (up to the limit).
+  if (writer.growing && bodyLength !== undefined) body.spillTo(writer.growing);
   pump(ctx, fill, source, writer, site.maxObjectSize, { since, key, meta: { primaryKey: spec.primary, headers } });
 }
 
@@ -188,14 +191,12 @@ interface Fenced {
 function pump(ctx: EdgeContext, fill: Fill<FillHead>, source: Readable, writer: StoreWriter, limit: number, fenced: Fenced): void {
   let size = 0;
   let storing = true;
-  if (writer.growing) fill.body.spillTo(writer.growing);
   source.on('data', (chunk: Buffer) => {
     size += chunk.length;
     if (storing && size > limit) {
       // Too large after all (no Content-Length): stop storing, keep streaming to who is attached.
       storing = false;
       writer.abort();
-      fill.body.stopSpill(new Error('object grew past the size limit'));
       ctx.collapser.done(fill);
     }
     if (storing) {

@@ -146,6 +146,8 @@ export function createRequestHandler(ctx: EdgeContext, scheme: 'http' | 'https' 
             // another variant than the leader's: fetch our own, uncollapsed
             return serveFill(rq, lead(rq, undefined, false), 'vary-miss', false, true);
           }
+          // Too late to join (the store took the object meanwhile, or its file can no longer be read): fetch our own.
+          if (collapsed && !head.body.attachable) return serveFill(rq, lead(rq, undefined, false), reason, false, true);
           const age = currentAge(head.policy, ctx.now());
           // Joined after the last byte, while the store commits: the whole object is cached already.
           const outcome: CacheOutcome = collapsed && head.body.complete ? { status: 'HIT', ttl: head.policy.lifetime - age } : missOutcome(reason, collapsed, true);

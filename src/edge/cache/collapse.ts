@@ -49,7 +49,6 @@ export class BodyBroadcast {
   private file: GrowingBody | undefined;
   /** The broadcast's own hold on the file, let go once the body can no longer be joined. */
   private held: GrowingBody | undefined;
-  private fileError: Error | undefined;
   private state: 'open' | 'ended' | 'failed' = 'open';
   private error: Error | undefined;
   /** Followers waiting for bytes, woken also when the body ends or fails. */
@@ -60,21 +59,13 @@ export class BodyBroadcast {
     this.onRelease = resolve;
   });
 
-  /** The body is also being written to `file`: readers past what memory keeps read it there. */
+  /** The body (of known length) is also being written to `file`: readers past what memory keeps read it there. */
   spillTo(file: GrowingBody): void {
     // Held open while the body can be joined: the writer lets go of the file before the store has it
     // (while it renames it into place), and a client joining then still reads it from byte 0.
     if (!file.retain()) return;
     this.file = file;
     this.held = file;
-  }
-
-  /** The file gets no more of the body (it grew past the object limit): whoever still needs bytes from it fails. */
-  stopSpill(err: Error): void {
-    this.file = undefined;
-    this.fileError = err;
-    this.letGo();
-    this.cutFollowers(err);
   }
 
   push(chunk: Buffer): void {
@@ -126,6 +117,11 @@ export class BodyBroadcast {
   /** Every byte is in and can still be joined here (the store is committing it). */
   get complete(): boolean {
     return this.state === 'ended' && this.joinable;
+  }
+
+  /** Whether `attach` would take a client now (a failed body is "taken": the client is failed). */
+  get attachable(): boolean {
+    return this.state === 'failed' || (this.joinable && (this.chunks !== undefined || this.readable()));
   }
 
   /** Replays what arrived so far, then follows (or ends); false when the body can no longer be joined. */
@@ -187,8 +183,7 @@ export class BodyBroadcast {
         continue;
       }
       if (this.state === 'ended' && pos >= this.length) return sink.end();
-      const stopped = this.fileError ?? file.failure;
-      if (stopped) throw stopped;
+      if (file.failure) throw file.failure;
       await new Promise<void>((resolve) => {
         this.waiting.add(resolve);
         void file.changed().then(() => {
