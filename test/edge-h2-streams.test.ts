@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readlinkSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -9,24 +8,13 @@ import { after, before, describe, it } from 'node:test';
 import { type TestEdge, type TestOrigin, fillsSettled, fixed, gate, startEdge, startOrigin, until } from './helpers/edge-harness.js';
 import { rangedOrigin } from './helpers/edge-range.js';
 import { h2get, h2reset, h2session, h2stalled, testTlsSection, tlsPort } from './helpers/tls.js';
+import { h2frame } from './helpers/h2-frames.js';
+import { filesOpenIn } from './helpers/process.js';
 import { tempDir } from './helpers/tmp.js';
 
 // HTTP/2 bodies: clients that reset their streams, read slowly or not at all.
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-
-/** Files of `dir` this process (the edge runs in it) holds open. */
-function filesOpenIn(dir: string): number {
-  let n = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir)) n++;
-    } catch {
-      // closed while listed
-    }
-  }
-  return n;
-}
 
 describe('HTTP/2: disk-only objects', () => {
   const big = randomBytes(8 * 1024 * 1024);
@@ -298,16 +286,6 @@ describe('HTTP/2: many streams on one connection', () => {
   });
 });
 
-/** One HTTP/2 frame: 24-bit length, type, flags, stream id, payload (RFC 9113 §4.1). */
-function frame(type: number, flags: number, stream: number, payload: Buffer): Buffer {
-  const head = Buffer.alloc(9);
-  head.writeUIntBE(payload.length, 0, 3);
-  head[3] = type;
-  head[4] = flags;
-  head.writeUInt32BE(stream, 5);
-  return Buffer.concat([head, payload]);
-}
-
 /**
  * Starts an upload on a connection of raw frames (node's client sends END_STREAM before any
  * RST_STREAM, as a browser cancelling an upload does not); `reset()` sends RST_STREAM (CANCEL) alone.
@@ -321,11 +299,11 @@ async function rawUpload(port: number, path: string, bytes: Buffer, resetAtOnce 
   const field = (n: string, v: string): Buffer => Buffer.concat([Buffer.from([0, n.length]), Buffer.from(n), Buffer.from([v.length]), Buffer.from(v)]);
   const fields = Buffer.concat([field(':method', 'PUT'), field(':path', path), field(':scheme', 'https'), field(':authority', 'www.example.test')]);
   socket.write(Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'));
-  socket.write(frame(0x4, 0, 0, Buffer.alloc(0))); // SETTINGS
-  socket.write(frame(0x1, 0x4, 1, fields)); // HEADERS, END_HEADERS, the stream left open
-  const reset = (): void => void socket.write(frame(0x3, 0, 1, Buffer.from([0, 0, 0, 8])));
+  socket.write(h2frame(0x4, 0, 0, Buffer.alloc(0))); // SETTINGS
+  socket.write(h2frame(0x1, 0x4, 1, fields)); // HEADERS, END_HEADERS, the stream left open
+  const reset = (): void => void socket.write(h2frame(0x3, 0, 1, Buffer.from([0, 0, 0, 8])));
   socket.cork();
-  socket.write(frame(0x0, 0, 1, bytes)); // DATA
+  socket.write(h2frame(0x0, 0, 1, bytes)); // DATA
   if (resetAtOnce) reset();
   socket.uncork();
   return { reset, close: () => socket.destroy() };

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, request } from 'node:http';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { issuePurge } from '../src/cluster/acks.js';
 import type { Subscription } from '../src/cluster/bus.js';
 import { memoryCursor } from '../src/cluster/cursor.js';
@@ -17,13 +15,12 @@ import { createMemoryBus } from '../src/cluster/memory-bus.js';
 import { newPurge } from '../src/cluster/purge.js';
 import { type TestEdge, type TestOrigin, fillsSettled, gate, startEdge, startOrigin, until } from './helpers/edge-harness.js';
 import { h2get, h2reset, h2session, h2stalled, testTlsSection, tlsPort } from './helpers/tls.js';
+import { bufferMemory, filesOpenIn } from './helpers/process.js';
 import { tempDir } from './helpers/tmp.js';
 
 // A drill of the large-fill path (a fill written to the disk tier, read back by late and slow clients)
 // as operators and hostile clients hit it: purges, origins and clients that die, HTTP/2, crowds, restarts.
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 
 const MiB = 1024 * 1024;
 const PIECE = 256 * 1024;
@@ -39,19 +36,6 @@ afterEach(() => {
   for (const c of clients.splice(0)) c.close();
   assert.deepEqual(rejections.splice(0).map(String), [], 'no unhandled promise rejection');
 });
-
-/** Files of `dir` this process (the edge runs in it) holds open; an unlinked one reads `<path> (deleted)`. */
-function filesOpenIn(dir: string): number {
-  let n = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir)) n++;
-    } catch {
-      // closed while listed
-    }
-  }
-  return n;
-}
 
 /** Polls `cond` each event-loop turn for at most `ms`. */
 async function eventually(cond: () => boolean, what: string, ms = 5_000): Promise<void> {
@@ -70,15 +54,6 @@ async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Bytes held by Buffers and ArrayBuffers after full collections (array buffers are freed a turn later). */
-async function bufferMemory(): Promise<number> {
-  for (let i = 0; i < 3; i++) {
-    gc();
-    await new Promise((r) => setImmediate(r));
-  }
-  return process.memoryUsage().arrayBuffers;
 }
 
 interface LargeRoute {

@@ -3,13 +3,9 @@ import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { type TestEdge, type TestOrigin, fillsSettled, gate, get, startEdge, startOrigin, until } from './helpers/edge-harness.js';
+import { bufferMemory } from './helpers/process.js';
 import { tempDir } from './helpers/tmp.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 
 const work = tempDir('geocdn-large-fill-');
 const MiB = 1024 * 1024;
@@ -32,15 +28,6 @@ const expectedHash = expected.digest('hex');
 
 function sha(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');
-}
-
-/** Bytes held by Buffers and ArrayBuffers after full collections (array buffers are freed a turn later). */
-async function bufferMemory(): Promise<number> {
-  for (let i = 0; i < 3; i++) {
-    gc();
-    await new Promise((r) => setImmediate(r));
-  }
-  return process.memoryUsage().arrayBuffers;
 }
 
 interface Streamed {
