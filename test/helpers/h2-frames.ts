@@ -11,6 +11,7 @@ const END_STREAM = 0x1;
 const ACK = 0x1;
 const END_HEADERS = 0x4;
 
+/** One HTTP/2 frame: 24-bit length, type, flags, stream id, payload (RFC 9113 §4.1). */
 export function h2frame(type: number, flags: number, streamId: number, payload: Buffer = Buffer.alloc(0)): Buffer {
   const head = Buffer.alloc(9);
   head.writeUIntBE(payload.length, 0, 3);
