@@ -116,6 +116,10 @@ sites:
       await reload(`${pops}sites:\n  www.example.test:\n    origin: 42\n`, /GEOCDN_CONFIG_INVALID.*signals.yaml:6.*reload refused/);
       assert.equal(await status('/hello', 'new.example.test'), '200 HIT', 'a bad file changes nothing');
 
+      const warnings = seen(/apply at the next restart/);
+      await reload(`edge:\n  pops:\n    eu-test: { listen: "127.0.0.1:0" }\n    eu-other: { listen: "127.0.0.1:0" }\n${sites}`, /edge config reloaded/);
+      assert.equal(seen(/apply at the next restart/), warnings, 'a POP added elsewhere is no change for this edge');
+
       await reload(`edge:\n  memory_size: 1MiB\n  pops:\n    eu-test: { listen: "127.0.0.1:0" }\n${sites}`, /apply at the next restart/);
       assert.match(edge.log(), /"sections":\["edge"\]/);
       assert.equal(await status('/hello'), '200 HIT', 'the memory tier was not resized');

@@ -32,9 +32,14 @@ export function reloadEdgeConfig(file: string, running: Config, pop: string | un
     log.error({ errors }, 'reload refused; still serving the previous configuration');
     return running;
   }
-  const atRestart = (['edge', 'cluster'] as const).filter((section) => !isDeepStrictEqual(next[section], running[section]));
+  // Another POP's entry in edge.pops (a POP added elsewhere) is no change for this edge.
+  const ownEdge = (c: Config): unknown => ({ ...c.edge, pops: pop === undefined ? undefined : c.edge.pops[pop] });
+  const atRestart = [
+    ...(isDeepStrictEqual(ownEdge(next), ownEdge(running)) ? [] : ['edge']),
+    ...(isDeepStrictEqual(next.cluster, running.cluster) ? [] : ['cluster']),
+  ];
   if (atRestart.length > 0) log.warn({ sections: atRestart }, `reload: changes to ${atRestart.join(' and ')} apply at the next restart; the running values are kept`);
-  const applied: Config = { ...next, edge: running.edge, cluster: running.cluster };
+  const applied: Config = { ...next, edge: atRestart.includes('edge') ? running.edge : next.edge, cluster: atRestart.includes('cluster') ? running.cluster : next.cluster };
   target.replaceSites(applied.sites);
   const version = configVersion(applied);
   target.applied(applied, version);
