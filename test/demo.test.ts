@@ -31,7 +31,7 @@ test('geocdn demo --check: every step of the printed tour behaves as printed, an
   assert.deepEqual(readdirSync(tmp), []);
 });
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   test(`geocdn demo stopped by ${signal} exits 0 and removes the files it wrote`, async () => {
     const tmp = tempDir('geocdn-demo-test-');
     const { child, exited, out } = await runningDemo(tmp);

@@ -34,11 +34,10 @@ Examples:
     const { values } = parseOptions(argv, { port: { type: 'string', short: 'p' }, check: { type: 'boolean' } });
     const ports = portsFrom(values.port === undefined ? undefined : Number(values.port));
     const logger = createLogger('demo', process.env.GEOCDN_LOG_LEVEL ?? 'warn');
-    // Ctrl-C or SIGTERM stops the demo even while it starts or checks its tour, so that
-    // the files it wrote (moved config, certificate) are removed with it. A second one kills.
+    // Ctrl-C, SIGTERM or SIGHUP (its terminal closed) stops the demo even while it starts or checks
+    // its tour, so that the files it wrote (moved config, certificate) are removed with it. A second one kills.
     const signalled = new Promise<'signal'>((resolve) => {
-      process.once('SIGINT', () => resolve('signal'));
-      process.once('SIGTERM', () => resolve('signal'));
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => resolve('signal'));
     });
     const demo = await startDemo(ports, logger);
     try {
