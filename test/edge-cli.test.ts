@@ -129,6 +129,31 @@ sites:
     }
   });
 
+  it('a SIGHUP while the edge starts (listening, still waiting for the cluster bus) does not end it', async () => {
+    // Nothing answers on port 1: the edge serves on its port but waits for Redis before it is fully started.
+    const config = join(dir, 'early-hup.yaml');
+    writeFileSync(config, `edge:\n  pops:\n    eu-test: { listen: "127.0.0.1:0" }\ncluster:\n  redis: "redis://127.0.0.1:1"\n  state_dir: "${join(dir, 'early-hup-state')}"\nsites:\n  www.example.test:\n    origin: "${origin.url}"\n`);
+    const child = spawn(process.execPath, [cli, 'edge', '--config', config, '--pop', 'eu-test'], { env: { ...process.env, GEOCDN_LOG_LEVEL: 'info' } });
+    const exited = new Promise<string>((r) => child.on('exit', (code, signal) => r(`${code} ${signal}`)));
+    let log = '';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stderr.on('data', (d: Buffer) => {
+          log += d.toString();
+          if (/cluster bus error/.test(log)) resolve();
+        });
+        void exited.then((how) => reject(new Error(`edge exited (${how}): ${log}`)));
+      });
+      child.kill('SIGHUP'); // systemctl reload right after a (re)start
+      const outcome = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('running'), 1_000))]);
+      assert.equal(outcome, 'running', `the edge ended on an early SIGHUP:\n${log}`);
+      assert.match(log, /SIGHUP while starting/);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+
   it('a request with a body (POST, PUT) is passed on and logged, and the edge keeps serving', async () => {
     origin.route('/form', (req, res, body) => void res.writeHead(201, { 'content-type': 'text/plain' }).end(`${req.method} ${body.toString()}`));
     const edge = await startEdgeCommand();

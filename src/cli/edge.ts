@@ -59,6 +59,16 @@ Examples:
       throw new GeocdnError('GEOCDN_USAGE', `--pop "${values.pop}" is not a POP of ${values.config} (POPs: ${[...pops].join(', ')})`);
     }
     const log = createLogger(values.pop ? `edge-${values.pop}` : 'edge');
+    // SIGHUP is taken from here on, before the first await: the edge listens (and serves) before it is on
+    // the cluster bus, which waits for Redis, and node's default for SIGHUP is to exit. systemd's
+    // Restart=on-failure does not restart a process SIGHUP ended, so an early `systemctl reload` would
+    // leave the POP down. A reload asked for while starting is done once started.
+    let reloadAsked = false;
+    let onReload = (): void => {
+      if (!reloadAsked) log.info('SIGHUP while starting: the config is read again once started');
+      reloadAsked = true;
+    };
+    process.on('SIGHUP', () => onReload());
     const edge = createEdgeServer({ config, log, pop: values.pop, listen: values.listen, resolvePath });
     const addr = await edge.listen();
     const loadedAt = Date.now();
@@ -74,7 +84,7 @@ Examples:
     // SIGHUP: the sites are read again; the cache stays (node's default for SIGHUP would be to exit).
     let running = config;
     const configFile = values.config;
-    process.on('SIGHUP', () => {
+    onReload = () => {
       running = reloadEdgeConfig(configFile, running, values.pop, {
         replaceSites: (sites) => edge.replaceSites(sites),
         applied: (_applied, newVersion) => {
@@ -84,7 +94,8 @@ Examples:
           cluster?.bus.publishVersion(self.node, newVersion, 'edge').catch((e: unknown) => log.warn({ err: e }, 'config version not published on the cluster bus'));
         },
       }, log);
-    });
+    };
+    if (reloadAsked) onReload();
     await new Promise<void>((resolve) => {
       const stop = (): void => {
         log.info({ graceMs: STOP_GRACE_MS }, 'stopping: no new connections; responses in flight finish');
