@@ -95,4 +95,34 @@ admin: { listen: false }
       assert.equal(await exited, 0);
     }
   });
+  it('a reload that changes admin.token says it takes a restart (the admin API keeps checking the token it started with)', async () => {
+    const config = join(dir, 'token.yaml');
+    const text = (token: string): string => `edge:\n  pops:\n    eu-test: { listen: "127.0.0.1:0", admin: "127.0.0.1:0" }\nsites:\n  www.example.test: { origin: "${origin.url}" }\nadmin: { listen: false, token: "${token}" }\n`;
+    writeFileSync(config, text(TOKEN));
+    const env: NodeJS.ProcessEnv = { ...process.env, GEOCDN_LOG_LEVEL: 'info' };
+    delete env['GEOCDN_ADMIN_TOKEN'];
+    const child = spawn(process.execPath, [cli, 'edge', '--config', config, '--pop', 'eu-test'], { env });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    let log = '';
+    try {
+      const admin = await new Promise<string>((resolve, reject) => {
+        child.stderr.on('data', (d: Buffer) => {
+          log += d.toString();
+          const a = /"url":"(http:\/\/127\.0\.0\.1:\d+)".*edge admin API listening/.exec(log);
+          if (a) resolve(a[1]!);
+        });
+        void exited.then((code) => reject(new Error(`edge exited (${code}): ${log}`)));
+      });
+      writeFileSync(config, text('a-rotated-admin-token-4567'));
+      child.kill('SIGHUP');
+      for (let i = 0; i < 100 && !/edge config reloaded/.test(log); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.match(log, /edge config reloaded/);
+      assert.match(log, /"sections":\["admin.token"\].*apply at the next restart/, 'the operator is told the new token is not in force');
+      const old = await fetch(`${admin}/v1/status`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      assert.equal(old.status, 200, 'the token it started with is the one checked');
+    } finally {
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    }
+  });
 });
