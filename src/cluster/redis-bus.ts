@@ -184,7 +184,9 @@ export function createRedisBus(options: RedisBusOptions): ClusterBus {
     async subscribe(o: SubscribeOptions): Promise<Subscription> {
       const conn = connect();
       const reader = startReader(conn, streamKey, o, onError);
-      await reader.started;
+      // Redis down at start: the reader resumes from the saved cursor once it is back, and the
+      // edge must not wait for that (its admin API and reloads come after this).
+      await settledWithin(reader.started, connectWaitMs);
       await connected(connectWaitMs);
       await beat(o.node);
       const timer = setInterval(() => void beat(o.node), heartbeatMs);
@@ -272,4 +274,16 @@ export function createRedisBus(options: RedisBusOptions): ClusterBus {
       connections.clear();
     },
   };
+}
+
+/** Waits for `p`, or `ms` at most (a timer that keeps no process alive). */
+function settledWithin(p: Promise<void>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    void p.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
