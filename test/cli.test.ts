@@ -124,6 +124,39 @@ describe('geocdn CLI', () => {
     }
   });
 
+  test('a SIGHUP while geocdn dns is still loading does not end it: the reload is done once it has started', async () => {
+    // A zone large enough that loading takes a while (a second or two).
+    const lines = [exampleZone];
+    for (let i = 0; i < 150_000; i++) lines.push(`host${i} 300 IN A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}\n`);
+    const dir = configDir(lines.join(''));
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const child = spawn(process.execPath, [cli, 'dns', '--config', join(dir, 'geocdn.yaml'), '--listen', `127.0.0.1:${port}`], { env: { ...process.env, GEOCDN_LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const exited = new Promise<string>((r) => child.on('exit', (code, signal) => r(`${code} ${signal}`)));
+    let log = '';
+    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    try {
+      // The moment the process catches SIGHUP (bit 0 of SigCgt): its handler is in, the zone still loading.
+      const catchesHup = (): boolean => {
+        const m = /^SigCgt:\s*([0-9a-f]+)/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        return m !== null && (BigInt(`0x${m[1]}`) & 1n) === 1n;
+      };
+      // Sent at that moment, or after 1 s at the latest (node has long started by then; the zone takes longer).
+      for (let i = 0; i < 200 && !catchesHup(); i++) await new Promise((r) => setTimeout(r, 5));
+      assert.doesNotMatch(log, /nameserver started/, 'loaded before the signal: the zone is too small to test this');
+      child.kill('SIGHUP');
+      const outcome = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('running'), 200))]);
+      assert.equal(outcome, 'running', `geocdn dns ended on a SIGHUP while loading:\n${log}`);
+      for (let i = 0; i < 200 && !log.includes('"msg":"reloaded"'); i++) await new Promise((r) => setTimeout(r, 50));
+      // (The zone loads synchronously: the signal is taken while starting or just after; either way it is a reload.)
+      assert.match(log, /nameserver started/);
+      assert.match(log, /"msg":"reloaded"/, 'the reload asked for while loading, done once started');
+      assert.equal((await query(port, 'cdn.example.test', RRType.A)).answers.length, 1);
+    } finally {
+      child.kill('SIGTERM');
+      assert.equal(await exited, '0 null');
+    }
+  });
+
   test('geocdn dns serves, reloads on SIGHUP, and stops on SIGTERM', async () => {
     const dir = configDir(exampleZone);
     const port = 20000 + Math.floor(Math.random() * 12000);

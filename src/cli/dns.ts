@@ -30,8 +30,17 @@ Examples:
       return 2;
     }
     const logger = createLogger('dns');
+    // Taken from the start: node's default would end the process, and Restart=on-failure does not
+    // restart one that SIGHUP ended. A reload asked for while loading is done once started.
+    let reloadAsked = false;
+    let onReload = (): void => {
+      if (!reloadAsked) logger.info('SIGHUP while starting: the config and zones are read again once started');
+      reloadAsked = true;
+    };
+    process.on('SIGHUP', () => onReload());
     const ns = await Nameserver.start(values.config, logger, undefined, values.listen);
-    process.on('SIGHUP', () => void ns.reload());
+    onReload = () => void ns.reload();
+    if (reloadAsked) onReload();
     await new Promise<void>((resolve) => {
       const stop = () => void ns.stop().then(resolve);
       process.once('SIGINT', stop);
