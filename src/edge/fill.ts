@@ -164,7 +164,14 @@ export async function runFill(ctx: EdgeContext, fill: Fill<FillHead>, spec: Fill
   const key = slice ? sliceKey(fullKey(spec.primary, secondary), slice.index) : fullKey(spec.primary, secondary);
   const writer = ctx.store.open({ key, primaryKey: spec.primary, vary, status: res.status, headers, policy: verdict.policy, etag, lastModified }, bodyLength);
   if (!writer) return pass('too-large');
-  if (stale && stale.meta.key !== key) await ctx.store.delete(stale.meta.key);
+  if (stale && stale.meta.key !== key) {
+    try {
+      await ctx.store.delete(stale.meta.key);
+    } catch (e) {
+      writer.abort(); // its temp file and handle go with it
+      throw e;
+    }
+  }
   const body = fill.body;
   const leaderHeaders = verdict.stripHeaders.length > 0 ? encodedFields(withDate(responseHeaderList(res.headers), res.responseTime), plan) : headers;
   fill.settle({ kind: 'store', status: res.status, headers, leaderHeaders, contentLength: bodyLength, policy: verdict.policy, etag, lastModified, vary, secondary, body, slice });

@@ -436,7 +436,8 @@ export function createDiskStore(opts: DiskStoreOptions): DiskStore {
       },
       growing,
       drained(): Promise<void> | undefined {
-        if (unwritten <= WRITE_HIGH_WATER) return undefined;
+        // a writer that failed or gave up takes no more bytes: nothing to wait for
+        if (unwritten <= WRITE_HIGH_WATER || giveUp !== undefined || growing.failure !== undefined) return undefined;
         return (async () => {
           while (unwritten > WRITE_HIGH_WATER / 2 && growing.failure === undefined && giveUp === undefined) await growing.changed();
         })();
