@@ -156,6 +156,14 @@ function assertCut(got: Got, size: number, what: string): void {
   assert.ok(got.intact, `${what}: the bytes it got are the object's`);
 }
 
+/** One more request for `path`: it comes whole, with this X-Cache-Status (`why` says why that one). */
+async function fetchWhole(to: { port: number }, path: string, expect: Buffer, cacheStatus: string, what: string, why?: string): Promise<Got> {
+  const got = await within(client(to, path, expect).done, 10_000, what);
+  assert.equal(got.headers['x-cache-status'], cacheStatus, why);
+  assertWhole(got, expect.length, what);
+  return got;
+}
+
 /** The edge's config: nothing above 1 MiB in memory, large objects on disk; HTTP/2 on its TLS port. */
 async function edgeConfig(dir: string): Promise<Record<string, unknown>> {
   return { memory_size: '16MiB', max_object_size: '1MiB', disk: { path: dir, size: '512MiB', max_object_size: '128MiB' }, tls: await testTlsSection() };
@@ -212,10 +220,7 @@ describe('large fills under fire: purges, failures, clients that leave, HTTP/2, 
     assertWhole(await within(slow.done, 10_000, 'the slow client'), size, 'the slow client');
 
     await diskLetGo('the purged fill to let go of its file');
-    const next = client(edge, path, expect);
-    const got = await within(next.done, 10_000, 'the request after the purge');
-    assert.equal(got.headers['x-cache-status'], 'MISS', 'purged mid-fill: not stored');
-    assertWhole(got, size, 'the request after the purge');
+    await fetchWhole(edge, path, expect, 'MISS', 'the request after the purge', 'purged mid-fill: not stored');
     assert.equal(route.requests, 2);
     await fillsSettled(edge);
   });
@@ -240,13 +245,9 @@ describe('large fills under fire: purges, failures, clients that leave, HTTP/2, 
     assertCut(await within(stalled.done, 5_000, 'the stalled client'), size, 'the stalled client');
 
     await fillsSettled(edge);
-    const again = await within(client(edge, path, expect).done, 10_000, 'the request after the failure');
-    assert.equal(again.headers['x-cache-status'], 'MISS', 'a cut body is not stored');
-    assertWhole(again, size, 'the request after the failure');
+    await fetchWhole(edge, path, expect, 'MISS', 'the request after the failure', 'a cut body is not stored');
     await fillsSettled(edge);
-    const hit = await within(client(edge, path, expect).done, 10_000, 'the HIT');
-    assert.equal(hit.headers['x-cache-status'], 'HIT');
-    assertWhole(hit, size, 'the HIT');
+    await fetchWhole(edge, path, expect, 'HIT', 'the HIT');
     assert.equal(route.requests, 2);
     await diskLetGo('every file closed');
   });
@@ -299,9 +300,7 @@ describe('large fills under fire: purges, failures, clients that leave, HTTP/2, 
     // (MiB of it). Reading on for it would have sent the rest of its body too.
     const sent = edge.context.stats.bytes - bytesBefore;
     assert.ok(sent <= size / 2 + size + left.length + 12 * MiB, `the edge sent ${(sent / MiB).toFixed(1)} MiB: it went on reading for the client that left`);
-    const hit = await within(client(edge, path, expect).done, 10_000, 'the HIT');
-    assert.equal(hit.headers['x-cache-status'], 'HIT');
-    assertWhole(hit, size, 'the HIT');
+    await fetchWhole(edge, path, expect, 'HIT', 'the HIT');
     assert.equal(route.requests, 1);
   });
 
@@ -408,8 +407,7 @@ describe('large fills under fire: purges, failures, clients that leave, HTTP/2, 
     }
     await fillsSettled(edge);
     await diskLetGo('every file closed');
-    const hit = await within(client(edge, path, expect).done, 10_000, 'the HIT');
-    assert.equal(hit.headers['x-cache-status'], 'HIT');
+    await fetchWhole(edge, path, expect, 'HIT', 'the HIT');
     assert.equal(route.requests, 1);
   });
 
@@ -472,13 +470,9 @@ describe('large fills under fire: purges, failures, clients that leave, HTTP/2, 
 
       second = await startEdge({ origin, edge: await edgeConfig(killDir), sites });
       assert.deepEqual(readdirSync(join(killDir, 'tmp')), [], 'no temp file left');
-      const miss = await within(client(second, path, expect).done, 10_000, 'the MISS');
-      assert.equal(miss.headers['x-cache-status'], 'MISS');
-      assertWhole(miss, size, 'the MISS');
+      await fetchWhole(second, path, expect, 'MISS', 'the MISS');
       await fillsSettled(second);
-      const hit = await within(client(second, path, expect).done, 10_000, 'the HIT');
-      assert.equal(hit.headers['x-cache-status'], 'HIT');
-      assertWhole(hit, size, 'the HIT');
+      await fetchWhole(second, path, expect, 'HIT', 'the HIT');
       assert.equal(route.requests, 2);
     } finally {
       await second?.close();

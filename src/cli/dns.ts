@@ -1,6 +1,7 @@
 import { createLogger } from '../core/log.js';
 import { Nameserver } from '../dns/nameserver.js';
 import { type Command, parseOptions } from './command.js';
+import { takeReloadSignal } from './reload-signal.js';
 
 export const dnsCommand: Command = {
   name: 'dns',
@@ -30,17 +31,9 @@ Examples:
       return 2;
     }
     const logger = createLogger('dns');
-    // Taken from the start: node's default would end the process, and Restart=on-failure does not
-    // restart one that SIGHUP ended. A reload asked for while loading is done once started.
-    let reloadAsked = false;
-    let onReload = (): void => {
-      if (!reloadAsked) logger.info('SIGHUP while starting: the config and zones are read again once started');
-      reloadAsked = true;
-    };
-    process.on('SIGHUP', () => onReload());
+    const reloadSignal = takeReloadSignal(logger, 'the config and zones are');
     const ns = await Nameserver.start(values.config, logger, undefined, values.listen);
-    onReload = () => void ns.reload();
-    if (reloadAsked) onReload();
+    reloadSignal.ready(() => void ns.reload());
     await new Promise<void>((resolve) => {
       const stop = () => void ns.stop().then(resolve);
       process.once('SIGINT', stop);

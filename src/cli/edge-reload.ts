@@ -3,7 +3,7 @@ import { adminToken } from '../admin/client.js';
 import { configVersion } from '../cluster/versions.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { GeocdnError, GeocdnErrors } from '../core/errors.js';
+import { GeocdnError, formatErrors } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 
 /** The running edge as a reload changes it. */
@@ -30,7 +30,7 @@ export function reloadEdgeConfig(file: string, running: Config, pop: string | un
     const pops = new Set([...Object.keys(next.pops), ...Object.keys(next.edge.pops)]);
     if (pop !== undefined && pops.size > 0 && !pops.has(pop)) throw new GeocdnError('GEOCDN_USAGE', `the POP "${pop}" is no longer in ${file}`);
   } catch (e) {
-    const errors = e instanceof GeocdnErrors ? e.errors.map((x) => x.format()) : e instanceof GeocdnError ? [e.format()] : [String(e)];
+    const errors = formatErrors(e);
     log.error({ errors }, 'reload refused; still serving the previous configuration');
     return running;
   }

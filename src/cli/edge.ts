@@ -11,6 +11,7 @@ import { GeocdnError } from '../core/errors.js';
 import { createEdgeServer } from '../edge/server.js';
 import { type Command, parseOptions } from './command.js';
 import { reloadEdgeConfig } from './edge-reload.js';
+import { takeReloadSignal } from './reload-signal.js';
 
 export const edgeCommand: Command = {
   name: 'edge',
@@ -59,16 +60,8 @@ Examples:
       throw new GeocdnError('GEOCDN_USAGE', `--pop "${values.pop}" is not a POP of ${values.config} (POPs: ${[...pops].join(', ')})`);
     }
     const log = createLogger(values.pop ? `edge-${values.pop}` : 'edge');
-    // SIGHUP is taken from here on, before the first await: the edge listens (and serves) before it is on
-    // the cluster bus, which waits for Redis, and node's default for SIGHUP is to exit. systemd's
-    // Restart=on-failure does not restart a process SIGHUP ended, so an early `systemctl reload` would
-    // leave the POP down. A reload asked for while starting is done once started.
-    let reloadAsked = false;
-    let onReload = (): void => {
-      if (!reloadAsked) log.info('SIGHUP while starting: the config is read again once started');
-      reloadAsked = true;
-    };
-    process.on('SIGHUP', () => onReload());
+    // Before the first await: the edge listens (and serves) before it is on the cluster bus.
+    const reloadSignal = takeReloadSignal(log, 'the config is');
     const edge = createEdgeServer({ config, log, pop: values.pop, listen: values.listen, resolvePath });
     const addr = await edge.listen();
     const loadedAt = Date.now();
@@ -81,10 +74,10 @@ Examples:
     const admin = await startAdmin(values.admin ?? (values.pop ? config.edge.pops[values.pop]?.admin : undefined) ?? config.edge.admin, config.admin, log, async (listen, token) =>
       startEdgeAdmin({ listen, token, edge: edge.context, self, ...(cluster ? { cluster } : {}), logger: log }),
     );
-    // SIGHUP: the sites are read again; the cache stays (node's default for SIGHUP would be to exit).
+    // SIGHUP: the sites are read again; the cache stays.
     let running = config;
     const configFile = values.config;
-    onReload = () => {
+    reloadSignal.ready(() => {
       running = reloadEdgeConfig(configFile, running, values.pop, {
         replaceSites: (sites) => edge.replaceSites(sites),
         applied: (_applied, newVersion) => {
@@ -94,8 +87,7 @@ Examples:
           cluster?.bus.publishVersion(self.node, newVersion, 'edge').catch((e: unknown) => log.warn({ err: e }, 'config version not published on the cluster bus'));
         },
       }, log);
-    };
-    if (reloadAsked) onReload();
+    });
     await new Promise<void>((resolve) => {
       const stop = (): void => {
         log.info({ graceMs: STOP_GRACE_MS }, 'stopping: no new connections; responses in flight finish');

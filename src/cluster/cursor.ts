@@ -1,5 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readIfPresent, replaceFile } from '../core/state-file.js';
 
 /** The id of the last purge a subscriber applied. */
 export interface CursorStore {
@@ -17,24 +16,13 @@ export function memoryCursor(initial?: string): CursorStore {
   };
 }
 
-/** A cursor in a small file, replaced atomically (tmp + rename) so a crash never leaves half an id. */
+/** A cursor in a small file, replaced atomically so a crash never leaves half an id. */
 export function fileCursor(path: string): CursorStore {
-  let serial = 0;
   return {
     async load() {
-      try {
-        const text = (await readFile(path, 'utf8')).trim();
-        return text === '' ? undefined : text;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw e;
-      }
+      const text = (await readIfPresent(path))?.trim();
+      return text === '' ? undefined : text;
     },
-    async save(id) {
-      await mkdir(dirname(path), { recursive: true });
-      const tmp = `${path}.${process.pid}.${serial++}.tmp`;
-      await writeFile(tmp, `${id}\n`);
-      await rename(tmp, path);
-    },
+    save: (id) => replaceFile(path, `${id}\n`),
   };
 }

@@ -52,3 +52,10 @@ export class GeocdnErrors extends Error {
     this.errors = errors;
   }
 }
+
+/** Each error as its one-line text (code, file:line, message), for a log line or the console. */
+export function formatErrors(e: unknown): string[] {
+  if (e instanceof GeocdnErrors) return e.errors.map((x) => x.format());
+  if (e instanceof GeocdnError) return [e.format()];
+  return [String(e)];
+}

@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { GeocdnError, GeocdnErrors } from '../core/errors.js';
+import { formatErrors } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { logSlowLoad } from '../core/progress.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
@@ -132,7 +132,7 @@ export class Nameserver {
       if (this.loaded.config.dns.watch) this.watchFiles();
       return true;
     } catch (e) {
-      const errors = e instanceof GeocdnErrors ? e.errors.map((x) => x.format()) : e instanceof GeocdnError ? [e.format()] : [String(e)];
+      const errors = formatErrors(e);
       this.logger.error({ errors }, 'reload refused; still serving the previous configuration');
       return false;
     }

@@ -9,6 +9,7 @@ import { originRequestHeaders, responseHeaderList } from './headers.js';
 import { OriginError, type OriginResponse } from './origin.js';
 import { planRanges, planSink, writeRangeHead, writeUnsatisfiable } from './range-body.js';
 import { writeError, writeStreamingHead } from './respond.js';
+import { framesBody } from './request-checks.js';
 import { ResponseOut } from './response-out.js';
 import type { Site } from './sites.js';
 
@@ -29,13 +30,6 @@ export interface PassRequest {
 /** The peer address, read only when a request goes to the origin (it costs a getpeername call). */
 export function clientIp(req: IncomingMessage): string {
   return req.socket.remoteAddress ?? '';
-}
-
-function requestHasBody(req: IncomingMessage): boolean {
-  if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) return true;
-  // HTTP/2 frames a body without either field (RFC 9113 §8.1): there is one unless the HEADERS frame ended the stream.
-  const stream = (req as { stream?: { endAfterHeaders: boolean } }).stream;
-  return stream !== undefined && !stream.endAfterHeaders;
 }
 
 /**
@@ -134,7 +128,7 @@ export function streamRangesOf(ctx: EdgeContext, p: PassRequest, r: OriginRespon
 export async function passThrough(ctx: EdgeContext, p: PassRequest, outcome: CacheOutcome): Promise<void> {
   const { req, res, site } = p;
   const method = req.method ?? 'GET';
-  const hasBody = requestHasBody(req);
+  const hasBody = framesBody(req);
   let r: OriginResponse;
   try {
     r = await ctx.origins.request(site.origin, {

@@ -49,14 +49,24 @@ export function declaresContent(req: IncomingMessage): boolean {
   return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
+/** An HTTP/2 request whose HEADERS frame left the stream open: DATA frames may follow. */
+function http2StreamOpen(req: IncomingMessage): boolean {
+  const stream = (req as { stream?: { readonly endAfterHeaders: boolean } }).stream;
+  return stream !== undefined && !stream.endAfterHeaders;
+}
+
 /**
  * HTTP/2 frames content without a length field (RFC 9113 §8.1): a request without one may still
  * carry some when its HEADERS frame left the stream open. (Some clients close a GET's stream with
  * an empty DATA frame instead.)
  */
 export function mayCarryHttp2Content(req: IncomingMessage): boolean {
-  const stream = (req as { stream?: { readonly endAfterHeaders: boolean } }).stream;
-  return stream !== undefined && !stream.endAfterHeaders && req.headers['content-length'] === undefined;
+  return http2StreamOpen(req) && req.headers['content-length'] === undefined;
+}
+
+/** A request framed with a body, even an empty one: the origin is sent one. */
+export function framesBody(req: IncomingMessage): boolean {
+  return req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined || http2StreamOpen(req);
 }
 
 /** Whether such a request has any content: waits for its first bytes (put back) or its end. */

@@ -1,6 +1,6 @@
-import { open, mkdir, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
+import { readIfPresent, replaceFile } from '../core/state-file.js';
 
 /** One admin drain as it is written down: which POP, since when (ms since the epoch), why. */
 export interface Drain {
@@ -37,23 +37,13 @@ const fileSchema = z
   })
   .strict();
 
-/**
- * Drains in a small JSON file, replaced atomically (written and synced under
- * another name, then renamed) so a crash leaves the old file or the new one,
- * never half of one.
- */
+/** Drains in a small JSON file, synced and replaced atomically (a crash leaves the old file or the new one). */
 export function fileDrainStore(path: string): DrainStore {
-  let serial = 0;
   return {
     path,
     async load() {
-      let text: string;
-      try {
-        text = await readFile(path, 'utf8');
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-        throw e;
-      }
+      const text = await readIfPresent(path);
+      if (text === undefined) return [];
       const parsed = fileSchema.safeParse(parseJson(text));
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
@@ -63,21 +53,7 @@ export function fileDrainStore(path: string): DrainStore {
     },
     async save(drains) {
       const body = { drains: drains.map((d) => ({ pop: d.pop, reason: d.reason, since: new Date(d.since).toISOString() })) };
-      await mkdir(dirname(path), { recursive: true });
-      const tmp = `${path}.${process.pid}.${serial++}.tmp`;
-      try {
-        const file = await open(tmp, 'w');
-        try {
-          await file.writeFile(`${JSON.stringify(body, null, 2)}\n`);
-          await file.sync();
-        } finally {
-          await file.close();
-        }
-        await rename(tmp, path);
-      } catch (e) {
-        await rm(tmp, { force: true }).catch(() => undefined);
-        throw e;
-      }
+      await replaceFile(path, `${JSON.stringify(body, null, 2)}\n`, { sync: true });
     },
   };
 }
